@@ -1,0 +1,99 @@
+"""Activation functions, each with its derivative right beside it.
+
+Every activation is an :class:`ActivationFunction`: ``forward(z) -> a`` and
+``backward(grad_a, z, a) -> grad_z`` (the chain rule through the activation; whichever of the
+input ``z`` or output ``a`` makes the derivative simplest is used). Look one up by name with
+:func:`get`.
+"""
+from __future__ import annotations
+
+from typing import Callable, Dict, NamedTuple, Union
+
+import numpy as np
+
+
+def relu(x):
+    """Rectified linear unit: ``max(x, 0)`` element-wise."""
+    return np.maximum(x, 0)
+
+
+def _relu_backward(grad, z, a):
+    return grad * (z > 0)  # slope 1 where the input was positive, else 0
+
+
+def sigmoid(x):
+    """Logistic sigmoid ``1 / (1 + exp(-x))``, squashing to (0, 1).
+
+    Written as ``(1 + tanh(x / 2)) / 2``, the same function, which never overflows.
+    """
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x)))
+
+
+def _sigmoid_backward(grad, z, a):
+    return grad * a * (1.0 - a)
+
+
+def tanh(x):
+    """Hyperbolic tangent, squashing to (-1, 1)."""
+    return np.tanh(x)
+
+
+def _tanh_backward(grad, z, a):
+    return grad * (1.0 - a * a)
+
+
+def softmax(x, axis: int = -1):
+    """Softmax along ``axis``: ``exp(x) / sum(exp(x))``, turning scores into probabilities.
+
+    The maximum is subtracted first (it does not change the result) so ``exp`` never overflows.
+    """
+    x = np.asarray(x)
+    shifted = np.exp(x - x.max(axis=axis, keepdims=True))
+    return shifted / shifted.sum(axis=axis, keepdims=True)
+
+
+def _softmax_backward(grad, z, a):
+    # Jacobian-vector product of softmax: a * (grad - <grad, a>)
+    return a * (grad - (grad * a).sum(axis=-1, keepdims=True))
+
+
+def linear(x):
+    """The identity ("no activation")."""
+    return np.asarray(x)
+
+
+def _linear_backward(grad, z, a):
+    return grad
+
+
+class ActivationFunction(NamedTuple):
+    """An activation's name, forward function and backward rule."""
+
+    name: str
+    forward: Callable
+    backward: Callable  # (grad_a, z, a) -> grad_z
+
+
+ACTIVATIONS: Dict[str, ActivationFunction] = {
+    "relu": ActivationFunction("relu", relu, _relu_backward),
+    "sigmoid": ActivationFunction("sigmoid", sigmoid, _sigmoid_backward),
+    "tanh": ActivationFunction("tanh", tanh, _tanh_backward),
+    "softmax": ActivationFunction("softmax", softmax, _softmax_backward),
+    "linear": ActivationFunction("linear", linear, _linear_backward),
+}
+
+
+def get(identifier: Union[str, None, ActivationFunction]) -> ActivationFunction:
+    """Look up an activation by name (``None`` means ``"linear"``).
+
+    Raises ``ValueError`` naming the known activations for an unknown name.
+    """
+    if identifier is None:
+        return ACTIVATIONS["linear"]
+    if isinstance(identifier, ActivationFunction):
+        return identifier
+    if isinstance(identifier, str) and identifier.lower() in ACTIVATIONS:
+        return ACTIVATIONS[identifier.lower()]
+    raise ValueError(
+        f"unknown activation {identifier!r}; expected one of {sorted(ACTIVATIONS)} or None"
+    )

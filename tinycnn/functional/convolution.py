@@ -1,0 +1,163 @@
+"""The convolution layer's computation: slide a kernel over the image, multiply and add.
+
+Like Keras and PyTorch this is *cross-correlation* (the kernel is not flipped)::
+
+    out[n, i, j, f] = bias[f] + sum over (a, b, c) of
+                      x[n, i*sh + a, j*sw + b, c] * kernel[a, b, c, f]
+
+How it is computed (the "im2col" trick): every window the kernel visits is unrolled into one row
+of a matrix ``columns`` ``(N*Ho*Wo, kh*kw*C)``; then a single matrix product with the kernel,
+reshaped to ``(kh*kw*C, filters)``, computes every output cell of every filter at once.
+
+Forward and backward sit side by side:
+
+* :func:`conv2d_forward` returns the output and a cache of what backward needs;
+* :func:`conv2d_backward` turns ``dL/d(out)`` into ``dL/dx``, ``dL/d(kernel)``, ``dL/d(bias)``.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple, Optional, Tuple
+
+import numpy as np
+
+from .._checks import IntOrPair, as_float_array, as_pair, check_padding
+from . import windows
+from .shapes import from_batch, to_batch
+
+
+class ConvCache(NamedTuple):
+    """What :func:`conv2d_backward` needs from the forward pass."""
+
+    columns: np.ndarray  # (N*Ho*Wo, kh*kw*C): every window, one per row
+    kernel: np.ndarray  # (kh, kw, C, F)
+    padded_shape: Tuple[int, int, int, int]  # (N, Hp, Wp, C)
+    padding: windows.Padding
+    strides: windows.Pair
+    out_shape: Tuple[int, int, int, int]  # (N, Ho, Wo, F)
+
+
+def conv2d_forward(
+    x: np.ndarray, kernel: np.ndarray, bias: Optional[np.ndarray], strides: windows.Pair, padding: str
+) -> Tuple[np.ndarray, ConvCache]:
+    """Convolve a batch (no input checks; see :func:`conv2d` for the checked public function).
+
+    Parameters
+    ----------
+    x : (N, H, W, C) images.
+    kernel : (kh, kw, C, F) one ``kh x kw x C`` kernel per output channel ``F``.
+    bias : (F,) or None.
+    strides : (sh, sw).
+    padding : ``"valid"`` or ``"same"``.
+
+    Returns
+    -------
+    out : (N, Ho, Wo, F) feature maps.
+    cache : ConvCache for :func:`conv2d_backward`.
+    """
+    k_h, k_w, channels, filters = kernel.shape
+    (out_h, out_w), pads = windows.plan(x.shape, (k_h, k_w), strides, padding, "kernel")
+    x_padded = windows.pad(x, pads)
+    patches = windows.extract_windows(x_padded, (k_h, k_w), strides, (out_h, out_w))
+    columns = patches.reshape(-1, k_h * k_w * channels)  # the one copy: (N*Ho*Wo, kh*kw*C)
+    out = columns @ kernel.reshape(-1, filters)  # (N*Ho*Wo, F)
+    if bias is not None:
+        out += bias
+    out_shape = (x.shape[0], out_h, out_w, filters)
+    cache = ConvCache(columns, kernel, x_padded.shape, pads, strides, out_shape)
+    return out.reshape(out_shape), cache
+
+
+def conv2d_backward(
+    grad_output: np.ndarray, cache: ConvCache
+) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gradients of the convolution.
+
+    Parameters
+    ----------
+    grad_output : (N, Ho, Wo, F) ``dL/d(out)``.
+    cache : from :func:`conv2d_forward`.
+
+    Returns
+    -------
+    grad_x : (N, H, W, C) -- each window's share flows back to the cells it covered.
+    grad_kernel : (kh, kw, C, F) -- every window times the gradient at its output cell, summed.
+    grad_bias : (F,) -- the gradient summed over every output cell.
+    """
+    k_h, k_w, channels, filters = cache.kernel.shape
+    grad_rows = grad_output.reshape(-1, filters)  # (N*Ho*Wo, F)
+    grad_kernel = (cache.columns.T @ grad_rows).reshape(cache.kernel.shape)
+    grad_bias = grad_rows.sum(axis=0)
+    grad_columns = grad_rows @ cache.kernel.reshape(-1, filters).T  # (N*Ho*Wo, kh*kw*C)
+    n, out_h, out_w, _ = cache.out_shape
+    grad_windows = grad_columns.reshape(n, out_h, out_w, k_h, k_w, channels)
+    grad_padded = windows.scatter_windows(grad_windows, cache.padded_shape, cache.strides)
+    return windows.crop(grad_padded, cache.padding), grad_kernel, grad_bias
+
+
+def conv2d(
+    x, kernel, bias=None, strides: IntOrPair = 1, padding: str = "valid"
+) -> np.ndarray:
+    """2-D convolution (cross-correlation, as in Keras and PyTorch).
+
+    Parameters
+    ----------
+    x : array
+        A matrix ``(H, W)``, an image ``(H, W, C)`` or a batch ``(N, H, W, C)``.
+    kernel : array
+        ``(kh, kw)`` for a matrix input, else ``(kh, kw, C, F)``: ``F`` kernels of size
+        ``kh x kw x C``.
+    bias : array of shape ``(F,)``, optional
+        Added to every cell of each output channel.
+    strides : int or (int, int)
+        Step of the window down and across. Default 1.
+    padding : ``"valid"`` or ``"same"``
+        ``"valid"``: no padding, the output shrinks by ``kernel - 1``. ``"same"``: zero padding so
+        that the output is ``ceil(input / stride)`` (extra padding cell bottom/right, like Keras).
+
+    Returns
+    -------
+    array
+        The feature map(s): ``(Ho, Wo)`` for a matrix input, ``(Ho, Wo, F)`` for an image,
+        ``(N, Ho, Wo, F)`` for a batch.
+
+    Examples
+    --------
+    The article's window and its vertical-edge kernel:
+
+    >>> conv2d([[3, 1, 1], [1, 0, 7], [2, 3, 5]], [[1, 0, -1]] * 3)
+    array([[-7.]], dtype=float32)
+    """
+    batch, rank = to_batch(x, "x")
+    kernel = as_float_array(kernel, "kernel")
+    if rank == 2:
+        if kernel.ndim != 2:
+            raise ValueError(
+                f"for a matrix x of shape {batch.shape[1:3]} the kernel must be a matrix (kh, kw), "
+                f"got shape {kernel.shape}"
+            )
+        kernel = kernel[:, :, None, None]
+    elif kernel.ndim != 4:
+        raise ValueError(
+            f"kernel must have shape (kh, kw, in_channels, filters) for x of shape {np.shape(x)}, "
+            f"got shape {kernel.shape}"
+        )
+    if kernel.shape[2] != batch.shape[3]:
+        raise ValueError(
+            f"channel mismatch: x has {batch.shape[3]} channels (last axis) but the kernel expects "
+            f"{kernel.shape[2]} (its shape {kernel.shape} is (kh, kw, in_channels, filters))"
+        )
+    if bias is not None:
+        bias = as_float_array(bias, "bias")
+        if bias.shape != (kernel.shape[3],):
+            raise ValueError(
+                f"bias must have shape ({kernel.shape[3]},), one value per filter, got {bias.shape}"
+            )
+    dtype = np.result_type(batch, kernel)
+    out, _ = conv2d_forward(
+        batch.astype(dtype, copy=False),
+        kernel.astype(dtype, copy=False),
+        None if bias is None else bias.astype(dtype, copy=False),
+        as_pair(strides, "strides"),
+        check_padding(padding),
+    )
+    return from_batch(out, rank)
