@@ -1,0 +1,339 @@
+"""MkDocs hook: run every ``python`` code block of the site at build time and show its output.
+
+What it does, page by page (see the "runnable-cell contract" in the project notes):
+
+1. ``on_page_markdown``: finds fenced blocks whose info string is exactly ``python`` (the *cells*),
+   runs them in order in one namespace per page with :func:`cellrunner.run_cell` (working
+   directory: a fresh temporary folder), and tags each block so it can be found in the HTML.
+   A failing cell stops the build with the page, the cell's line and the traceback.
+   Blocks marked ``python norun`` are only highlighted.
+2. ``on_page_content``: wraps each tagged, highlighted block in ``<div class="tc-cell">`` together
+   with its exact source (JSON) and its captured output (text, results, PNG figures as data URIs),
+   and renders the page's math (``pymdownx.arithmatex``) to HTML with KaTeX at build time.
+3. ``on_files``: adds KaTeX's stylesheet and fonts (npm ``katex@0.16.9``, fetched into the
+   cache by ``scripts/npm_fetch.py``, never committed) to the site.
+
+Running ``mkdocs build`` therefore needs ``npm`` (first run only, to fetch KaTeX) and ``node``
+(to render math).
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+import importlib.util
+import json
+import logging
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import File, Files
+
+log = logging.getLogger("mkdocs.hooks.execute")
+
+HOOKS = Path(__file__).resolve().parent
+ROOT = HOOKS.parents[1]
+KATEX_SPEC = "katex@0.16.9"
+KATEX_SITE_DIR = "assets/katex"
+
+
+def _load(name: str, path: Path) -> Any:
+    spec = importlib.util.spec_from_file_location(name, str(path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+cellrunner = _load("tinycnn_site_cellrunner", HOOKS / "cellrunner.py")
+
+# ----------------------------------------------------------------------------------------------
+# Finding cells in Markdown
+# ----------------------------------------------------------------------------------------------
+_FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^`\n]*?)[ \t]*$")
+_MARKER = "tc-cell-src-"
+
+
+class Cell:
+    """One executed ``python`` block of a page."""
+
+    def __init__(self, number: int, line: int, source: str) -> None:
+        self.number = number      # 1-based position among the page's cells
+        self.line = line          # 1-based line of the opening fence in the Markdown file
+        self.source = source
+        self.output: Dict[str, Any] = {}
+        self.seconds = 0.0
+
+
+def find_and_tag_cells(markdown: str) -> Tuple[str, List[Cell]]:
+    """Return the Markdown with every ``python`` fence tagged, and the list of cells.
+
+    ``python`` fences become ``{.python .tc-cell-src-N}`` (so the highlighted block can be found
+    in the HTML); ``python norun`` fences become plain ``python`` fences.
+    """
+    lines = markdown.split("\n")
+    out: List[str] = []
+    cells: List[Cell] = []
+    i = 0
+    while i < len(lines):
+        match = _FENCE_OPEN.match(lines[i])
+        if not match:
+            out.append(lines[i])
+            i += 1
+            continue
+        indent, fence, info = match.group("indent"), match.group("fence"), match.group("info")
+        # find the closing fence: same character, at least as long, nothing else on the line
+        closing = re.compile(r"^[ \t]*" + re.escape(fence[0]) + "{%d,}[ \t]*$" % len(fence))
+        end = i + 1
+        while end < len(lines) and not closing.match(lines[end]):
+            end += 1
+        if end == len(lines):
+            raise PluginError("unclosed code fence %r opened at line %d" % (fence, i + 1))
+        body = lines[i + 1:end]
+        words = info.split()
+        if words == ["python"]:
+            source = "\n".join(line[len(indent):] if line.startswith(indent) else line.lstrip()
+                               for line in body)
+            cell = Cell(len(cells) + 1, i + 1, source)
+            cells.append(cell)
+            out.append("%s%s {.python .%s%d}" % (indent, fence, _MARKER, cell.number))
+        elif words[:1] == ["python"] and "norun" in words[1:]:
+            out.append("%s%spython" % (indent, fence))
+        else:
+            out.append(lines[i])
+        out.extend(body)
+        out.append(lines[end])
+        i = end + 1
+    return "\n".join(out), cells
+
+
+# ----------------------------------------------------------------------------------------------
+# Running cells
+# ----------------------------------------------------------------------------------------------
+def _reset_matplotlib() -> None:
+    """Give every page the same matplotlib defaults (a page must not restyle the next one)."""
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is None:
+        return
+    import matplotlib
+
+    pyplot.close("all")
+    matplotlib.rcParams.update(matplotlib.rcParamsDefault)
+    matplotlib.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100, "figure.figsize": (6.4, 4.0),
+                                "axes.titlesize": "medium"})
+    pyplot.switch_backend("Agg")
+
+
+def _seed_everything() -> None:
+    random.seed(0)
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        numpy.random.seed(0)
+    try:
+        from tinycnn.utils import set_random_seed
+    except ImportError:
+        return
+    set_random_seed(0)
+
+
+def run_page_cells(cells: List[Cell], page_path: str) -> None:
+    """Run the cells of one page in order, in one namespace; raise PluginError on failure."""
+    if not cells:
+        return
+    namespace: Dict[str, Any] = {"__name__": "__main__"}
+    previous_cwd = os.getcwd()
+    _reset_matplotlib()
+    _seed_everything()
+    with tempfile.TemporaryDirectory(prefix="tinycnn-cells-") as workdir:
+        os.chdir(workdir)
+        try:
+            for cell in cells:
+                name = "%s, cell %d" % (page_path, cell.number)
+                started = time.perf_counter()
+                cell.output = cellrunner.run_cell(cell.source, namespace, name)
+                cell.seconds = time.perf_counter() - started
+                if cell.output["error"]:
+                    raise PluginError(
+                        "A code cell failed in docs/%s: cell %d, whose code starts at line %d "
+                        "(traceback line numbers count from the cell's first line):\n%s"
+                        % (page_path, cell.number, cell.line + 1, cell.output["error"])
+                    )
+        finally:
+            os.chdir(previous_cwd)
+            _reset_matplotlib()
+    total = sum(cell.seconds for cell in cells)
+    slowest = max(cells, key=lambda cell: cell.seconds)
+    log.info("executed %d cells of %s in %.1f s (slowest: cell %d, %.1f s)",
+             len(cells), page_path, total, slowest.number, slowest.seconds)
+
+
+# ----------------------------------------------------------------------------------------------
+# HTML for a cell
+# ----------------------------------------------------------------------------------------------
+def _json_for_script(text: str) -> str:
+    """JSON string literal that is safe inside ``<script>`` (no ``</script>``, no ``<!--``)."""
+    return (json.dumps(text).replace("<", "\\u003c").replace(">", "\\u003e")
+            .replace("&", "\\u0026"))
+
+
+def output_html(output: Dict[str, Any]) -> str:
+    """The ``<div class="tc-output">`` of a cell (empty parts omitted)."""
+    parts = []
+    for key in ("stdout", "stderr", "result", "error"):
+        text = output.get(key)
+        if text:
+            parts.append('<pre class="tc-%s">%s</pre>' % (key, html.escape(text.rstrip("\n"))))
+    for image in output.get("images", []):
+        parts.append('<img class="tc-image" src="data:image/png;base64,%s" alt="%s">'
+                     % (image["png"], html.escape(image["alt"], quote=True)))
+    return '<div class="tc-output" aria-live="polite">%s</div>' % "".join(parts)
+
+
+def cell_html(cell: Cell, highlighted: str) -> str:
+    return (
+        '<div class="tc-cell" data-runnable data-cell="%d">'
+        '<script type="application/json" class="tc-source">%s</script>%s%s</div>'
+        % (cell.number, _json_for_script(cell.source), highlighted, output_html(cell.output))
+    )
+
+
+_HIGHLIGHT_DIV = re.compile(
+    r'<div class="(?P<classes>[^"]*\b' + _MARKER + r'(?P<number>\d+)\b[^"]*)"(?P<rest>[^>]*)>'
+    r"(?P<body>.*?)</div>",
+    re.DOTALL,
+)
+
+
+def wrap_cells(page_html: str, cells: List[Cell], page_path: str) -> str:
+    """Replace each tagged highlight block by the full cell HTML."""
+    by_number = {cell.number: cell for cell in cells}
+    seen = []
+
+    def replace(match: "re.Match[str]") -> str:
+        number = int(match.group("number"))
+        seen.append(number)
+        classes = match.group("classes").replace(_MARKER + str(number), "language-python").split()
+        highlighted = '<div class="%s"%s>%s</div>' % (" ".join(classes), match.group("rest"),
+                                                      match.group("body"))
+        return cell_html(by_number[number], highlighted)
+
+    page_html = _HIGHLIGHT_DIV.sub(replace, page_html)
+    if sorted(seen) != sorted(by_number):
+        missing = sorted(set(by_number) - set(seen))
+        raise PluginError(
+            "docs/%s: code cells %s ran but were not rendered as code blocks (check the fence's "
+            "indentation inside tabs/admonitions)" % (page_path, missing))
+    return page_html
+
+
+# ----------------------------------------------------------------------------------------------
+# Math: KaTeX at build time
+# ----------------------------------------------------------------------------------------------
+_MATH = re.compile(
+    r'<(?P<tag>span|div) class="arithmatex">(?P<tex>.*?)</(?P=tag)>', re.DOTALL)
+
+_KATEX_SCRIPT = r"""
+const katex = require(process.argv[1]);
+let input = "";
+process.stdin.on("data", (chunk) => { input += chunk; });
+process.stdin.on("end", () => {
+  const items = JSON.parse(input);
+  const out = items.map(([tex, display]) =>
+    katex.renderToString(tex, {displayMode: display, throwOnError: true, output: "htmlAndMathml"}));
+  process.stdout.write(JSON.stringify(out));
+});
+"""
+
+
+def katex_folder() -> Path:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        from npm_fetch import fetch
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    return fetch(KATEX_SPEC)
+
+
+def render_math(page_html: str, page_path: str) -> str:
+    """Render arithmatex's ``\\( \\)`` / ``\\[ \\]`` spans and divs to KaTeX HTML."""
+    matches = list(_MATH.finditer(page_html))
+    if not matches:
+        return page_html
+    items = []
+    for match in matches:
+        tex = html.unescape(match.group("tex")).strip()
+        display = tex.startswith("\\[")
+        items.append([tex[2:-2].strip(), display])
+    node = _which("node")
+    proc = subprocess.run(
+        [node, "-e", _KATEX_SCRIPT, str(katex_folder() / "dist" / "katex.js")],
+        input=json.dumps(items), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        universal_newlines=True,
+    )
+    if proc.returncode != 0:
+        raise PluginError("KaTeX could not render the math of docs/%s:\n%s"
+                          % (page_path, proc.stderr.strip()[-3000:]))
+    rendered = iter(json.loads(proc.stdout))
+
+    def replace(match: "re.Match[str]") -> str:
+        markup = next(rendered)
+        if match.group("tag") == "div":
+            return '<div class="arithmatex tc-math-display">%s</div>' % markup
+        return '<span class="arithmatex">%s</span>' % markup
+
+    return _MATH.sub(replace, page_html)
+
+
+def _which(program: str) -> str:
+    import shutil
+
+    found = shutil.which(program)
+    if found is None:
+        raise PluginError(
+            "building the site needs '%s' (Node.js) to render math with KaTeX; install it, e.g. "
+            "'apt-get install -y nodejs npm'" % program)
+    return found
+
+
+# ----------------------------------------------------------------------------------------------
+# MkDocs events
+# ----------------------------------------------------------------------------------------------
+_cells_by_page: Dict[str, List[Cell]] = {}
+
+
+def on_config(config: Any) -> Any:
+    css = "%s/katex.min.css" % KATEX_SITE_DIR
+    if css not in config["extra_css"]:
+        config["extra_css"].insert(0, css)
+    return config
+
+
+def on_files(files: Files, config: Any) -> Files:
+    """Add KaTeX's CSS and fonts (from the npm cache) to the site."""
+    dist = katex_folder() / "dist"
+    names = ["katex.min.css"] + ["fonts/" + font.name for font in sorted((dist / "fonts").iterdir())
+                                 if font.suffix == ".woff2"]
+    for name in names:
+        files.append(File.generated(config, "%s/%s" % (KATEX_SITE_DIR, name),
+                                    abs_src_path=str(dist / name)))
+    return files
+
+
+def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str:
+    tagged, cells = find_and_tag_cells(markdown)
+    _cells_by_page[page.file.src_uri] = cells
+    run_page_cells(cells, page.file.src_uri)
+    return tagged
+
+
+def on_page_content(page_html: str, page: Any, config: Any, files: Files) -> str:
+    cells = _cells_by_page.pop(page.file.src_uri, [])
+    if cells:
+        page_html = wrap_cells(page_html, cells, page.file.src_uri)
+    return render_math(page_html, page.file.src_uri)
