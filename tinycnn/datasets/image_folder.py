@@ -2,8 +2,10 @@
 
 The article's program reads ``dataset/training_set/<class>/*.jpg`` and
 ``dataset/test_set/<class>/*.jpg``. :func:`make_image_folder` writes the same layout from
-:func:`~tinycnn.datasets.make_shapes` (or :func:`~tinycnn.datasets.make_stripes`) images so the
-program runs without downloading photos. Needs Pillow (``pip install tinycnn[image]``).
+:func:`~tinycnn.datasets.make_stripes` (or :func:`~tinycnn.datasets.make_shapes`) images so the
+program runs without downloading photos. The folders are called ``cats`` and ``dogs`` by default
+so the program needs no change, but what they hold is stripes (or shapes), not animals.
+Needs Pillow (``pip install tinycnn[image]``).
 """
 from __future__ import annotations
 
@@ -18,12 +20,12 @@ from tinycnn.datasets.synthetic import make_shapes, make_stripes
 PathLike = Union[str, "os.PathLike[str]"]
 
 _KINDS = {
-    "shapes": ("circle", "square"),
+    "shapes": ("circle", "cross"),
     "stripes": ("vertical", "horizontal"),
 }
 
 
-def make_image_folder(directory: PathLike, kind: str = "shapes",
+def make_image_folder(directory: PathLike, kind: str = "stripes",
                       class_names: Optional[Sequence[str]] = ("cats", "dogs"),
                       train_per_class: int = 100, test_per_class: int = 25,
                       image_size: int = 64, image_format: str = "png",
@@ -34,12 +36,14 @@ def make_image_folder(directory: PathLike, kind: str = "shapes",
     ----------
     directory : str or Path
         Root of the tree (created; existing files with the same names are overwritten).
-    kind : {"shapes", "stripes"}
-        ``"shapes"``: RGB circles (first class) versus squares (second class) of random size,
-        place and colour. ``"stripes"``: vertical versus horizontal bars.
+    kind : {"stripes", "shapes"}
+        ``"stripes"``: vertical (first class) versus horizontal (second class) bars, which the
+        article's network learns in a couple of epochs from 200 images. ``"shapes"``: RGB
+        circles versus crosses of random size, place and colour (harder: it needs more images
+        and epochs).
     class_names : sequence of two str, optional
         Folder names of the two classes; the default mirrors the article (``cats``, ``dogs``).
-        ``None`` uses what the images show (``circle``/``square`` or ``vertical``/``horizontal``).
+        ``None`` uses what the images show (``vertical``/``horizontal`` or ``circle``/``cross``).
     train_per_class, test_per_class : int
         Images per class in each split.
     image_size : int
