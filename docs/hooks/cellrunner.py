@@ -213,7 +213,7 @@ def _is_heatmap_candidate(value: Any) -> bool:
     return (
         value.ndim == 2
         and value.dtype.kind in "biuf"
-        and 0 < value.size <= MAX_HEATMAP_ELEMENTS
+        and 1 < value.size <= MAX_HEATMAP_ELEMENTS   # a 1x1 picture would say nothing
     )
 
 
@@ -332,7 +332,8 @@ def run_cell(source: str, namespace: Dict[str, Any], cell_name: str = "<cell>") 
           object, whose figure is shown instead);
         * ``error``: the traceback, starting at the cell's own code, or ``None``;
         * ``images``: every open matplotlib figure (PNG, base64; closed afterwards) followed by a
-          heatmap of the result when the result is a 2-D numeric NumPy array.
+          heatmap of the result when the result is a 2-D numeric NumPy array (of at least two
+          elements).
     """
     if not isinstance(source, str):
         raise TypeError("run_cell: source must be a str, got %s" % type(source).__name__)
