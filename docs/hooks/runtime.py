@@ -1,0 +1,298 @@
+"""MkDocs hook: ship the in-page Python runtime (Pyodide + this checkout's tinycnn) with the site.
+
+What it adds to the built site (``site/``)::
+
+    assets/tinycnn/runtime.json        manifest read by docs/javascripts/runtime.js
+    assets/tinycnn/cellrunner.py       docs/hooks/cellrunner.py, run by the page exactly as at build
+    assets/tinycnn/tinycnn-X-py3-none-any.whl   the wheel built from the checkout (python -m build)
+    assets/data/digits.npz             scikit-learn's 8x8 digits: x float32 (1797, 8, 8, 1) in [0, 1],
+                                       y int64 (1797,), for tinycnn.datasets.load_digits() in the page
+    assets/codemirror/...              the code editor (codemirror@5, from the npm registry)
+    assets/pyodide/...                 only with ``extra.tinycnn.runtime: self-hosted`` (the default):
+                                       the Pyodide 0.17 core, NumPy and -- when a page's cells import
+                                       it -- matplotlib with its dependencies, from the npm package
+                                       ``@pyodide/pyodide@0.17.1``
+
+Third-party files are fetched with ``scripts/npm_fetch.py`` into ``~/.cache/tinycnn`` (never into
+the repository) and only the files the pages need are copied.
+
+``extra.tinycnn.runtime`` in ``mkdocs.yml`` is either ``self-hosted`` or the base URL of any Pyodide
+release (the folder that holds ``pyodide.js``), e.g. ``https://cdn.jsdelivr.net/pyodide/v0.27.2/full/``.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Dict, Iterable, List
+
+PYODIDE_SPEC = "@pyodide/pyodide@0.17.1"
+CODEMIRROR_SPEC = "codemirror@5.65.16"
+
+#: Pyodide 0.17 core files (relative to the package's ``dist/`` folder).
+PYODIDE_CORE = ["pyodide.js", "pyodide.asm.js", "pyodide.asm.wasm", "pyodide.asm.data"]
+
+#: CodeMirror 5 files used by the cell editor.
+CODEMIRROR_FILES = [
+    "lib/codemirror.js",
+    "lib/codemirror.css",
+    "mode/python/python.js",
+    "addon/edit/matchbrackets.js",
+    "addon/comment/comment.js",
+]
+
+#: Imports that make the page need extra Pyodide packages (import name -> Pyodide package).
+OPTIONAL_IMPORTS = {"matplotlib": "matplotlib"}
+
+ROOT = Path(__file__).resolve().parents[2]
+_CELL_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*python[ \t]*$", re.M)
+_IMPORT = re.compile(r"^\s*(?:import|from)\s+([A-Za-z_][A-Za-z0-9_]*)", re.M)
+
+
+def _npm_fetch(spec: str) -> Path:
+    script = ROOT / "scripts" / "npm_fetch.py"
+    module_spec = importlib.util.spec_from_file_location("tinycnn_npm_fetch", script)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module.fetch(spec)
+
+
+def _log(message: str) -> None:
+    print("INFO    -  [runtime] " + message, file=sys.stderr, flush=True)
+
+
+# ----------------------------------------------------------------------------------------------
+# The wheel
+# ----------------------------------------------------------------------------------------------
+def _source_files() -> List[Path]:
+    files = [ROOT / "pyproject.toml"]
+    for name in ("README.md", "LICENSE", "setup.cfg", "setup.py", "MANIFEST.in"):
+        if (ROOT / name).exists():
+            files.append(ROOT / name)
+    for path in sorted((ROOT / "tinycnn").rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo"):
+            files.append(path)
+    return files
+
+
+def build_wheel() -> Path:
+    """Build the tinycnn wheel from the checkout (``python -m build --wheel``), cached by content.
+
+    The sources are copied to a temporary folder first, so the build never writes ``build/`` or
+    ``*.egg-info`` into the working tree.
+    """
+    files = _source_files()
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    cache = Path.home() / ".cache" / "tinycnn" / "wheels" / digest.hexdigest()[:20]
+    found = sorted(cache.glob("tinycnn-*.whl"))
+    if found:
+        return found[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "src"
+        for path in files:
+            target = source / path.relative_to(ROOT)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+        out = Path(tmp) / "dist"
+        proc = subprocess.run(
+            [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(source)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+        )
+        wheels = sorted(out.glob("tinycnn-*.whl"))
+        if proc.returncode != 0 or not wheels:
+            raise RuntimeError("building the tinycnn wheel for the page failed:\n" + proc.stdout[-4000:])
+        cache.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(wheels[0], cache / wheels[0].name)
+    _log("built " + wheels[0].name)
+    return cache / wheels[0].name
+
+
+def wheel_version(wheel: Path) -> str:
+    """``tinycnn-0.1.0-py3-none-any.whl`` -> ``0.1.0``."""
+    return wheel.name.split("-")[1]
+
+
+# ----------------------------------------------------------------------------------------------
+# Pyodide packages the pages need
+# ----------------------------------------------------------------------------------------------
+def python_cells(markdown: str) -> Iterable[str]:
+    """Source of every runnable (```` ```python ````) cell in a Markdown text."""
+    lines = markdown.splitlines()
+    i = 0
+    while i < len(lines):
+        match = _CELL_FENCE.match(lines[i])
+        if not match:
+            i += 1
+            continue
+        fence = match.group("fence")
+        body = []
+        i += 1
+        while i < len(lines) and not lines[i].strip().startswith(fence):
+            body.append(lines[i])
+            i += 1
+        i += 1
+        yield "\n".join(body)
+
+
+def needed_packages(docs_dir: Path) -> List[str]:
+    """Pyodide packages (besides NumPy) that the runnable cells of the site import."""
+    imported = set()
+    for page in sorted(docs_dir.rglob("*.md")):
+        for cell in python_cells(page.read_text(encoding="utf-8")):
+            imported.update(_IMPORT.findall(cell))
+    return sorted({OPTIONAL_IMPORTS[name] for name in imported if name in OPTIONAL_IMPORTS})
+
+
+def _with_dependencies(names: Iterable[str], dependencies: Dict[str, List[str]]) -> List[str]:
+    result: List[str] = []
+
+    def add(name: str) -> None:
+        if name in result:
+            return
+        if name not in dependencies:
+            raise RuntimeError(f"Pyodide package {name!r} is not in {PYODIDE_SPEC}'s packages.json")
+        result.append(name)
+        for dependency in dependencies[name]:
+            add(dependency)
+
+    for name in names:
+        add(name)
+    return result
+
+
+def copy_pyodide(target: Path, extra_packages: List[str]) -> Dict[str, int]:
+    """Copy the Pyodide core, NumPy and ``extra_packages`` into ``target``; return stage sizes."""
+    dist = _npm_fetch(PYODIDE_SPEC) / "dist"
+    index = json.loads((dist / "packages.json").read_text())
+    numpy_set = _with_dependencies(["numpy"], index["dependencies"])
+    extra_set = [name for name in _with_dependencies(extra_packages, index["dependencies"])
+                 if name not in numpy_set]
+    shipped = numpy_set + extra_set
+    target.mkdir(parents=True, exist_ok=True)
+    sizes = {"runtime": 0, "numpy": 0}
+    for name in PYODIDE_CORE:
+        shutil.copy2(dist / name, target / name)
+        sizes["runtime"] += (dist / name).stat().st_size
+    for name in shipped:
+        size = 0
+        for suffix in (".js", ".data"):
+            shutil.copy2(dist / (name + suffix), target / (name + suffix))
+            size += (dist / (name + suffix)).stat().st_size
+        stage = "numpy" if name in numpy_set else "extra"
+        sizes[stage] = sizes.get(stage, 0) + size
+        sizes["package:" + name] = size
+    # packages.json restricted to what is shipped: importing anything else fails with a plain
+    # ModuleNotFoundError instead of a download error.
+    small = {
+        "dependencies": {name: index["dependencies"][name] for name in shipped},
+        "import_name_to_package_name": {
+            key: value for key, value in index["import_name_to_package_name"].items() if value in shipped
+        },
+        "shared_library": {key: value for key, value in index.get("shared_library", {}).items()
+                           if key in shipped},
+        "versions": {key: value for key, value in index.get("versions", {}).items() if key in shipped},
+    }
+    (target / "packages.json").write_text(json.dumps(small, indent=1, sort_keys=True))
+    return sizes
+
+
+# ----------------------------------------------------------------------------------------------
+# Data for the page
+# ----------------------------------------------------------------------------------------------
+def write_digits(path: Path) -> int:
+    """Write scikit-learn's bundled 8x8 digits as ``x`` float32 (1797, 8, 8, 1) in [0, 1], ``y`` int64."""
+    import numpy as np
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    x = (digits.images.astype(np.float32) / np.float32(16.0)).reshape(-1, 8, 8, 1)
+    y = digits.target.astype(np.int64)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as handle:
+        np.savez_compressed(handle, x=x, y=y)
+    return path.stat().st_size
+
+
+# ----------------------------------------------------------------------------------------------
+# MkDocs events
+# ----------------------------------------------------------------------------------------------
+def runtime_setting(config) -> str:
+    """``extra.tinycnn.runtime`` from mkdocs.yml: ``self-hosted`` (default) or a Pyodide base URL."""
+    setting = ((config.get("extra") or {}).get("tinycnn") or {}).get("runtime", "self-hosted")
+    setting = str(setting).strip()
+    if setting != "self-hosted" and not re.match(r"^(https?:)?//|^/|^\.{0,2}/", setting):
+        raise ValueError(
+            f"extra.tinycnn.runtime in mkdocs.yml must be 'self-hosted' or the base URL of a Pyodide "
+            f"release (the folder holding pyodide.js, e.g. https://cdn.jsdelivr.net/pyodide/v0.27.2/full/), "
+            f"got {setting!r}"
+        )
+    return setting
+
+
+def on_config(config):
+    runtime_setting(config)  # fail early on a bad setting
+    return config
+
+
+def on_post_build(config, **kwargs) -> None:
+    site = Path(config["site_dir"])
+    docs_dir = Path(config["docs_dir"])
+    assets = site / "assets"
+    tinycnn_dir = assets / "tinycnn"
+    tinycnn_dir.mkdir(parents=True, exist_ok=True)
+
+    wheel = build_wheel()
+    shutil.copy2(wheel, tinycnn_dir / wheel.name)
+
+    cellrunner = Path(__file__).with_name("cellrunner.py")
+    if not cellrunner.exists():
+        raise RuntimeError(f"{cellrunner} is missing: the page runs cells with the same file as the build")
+    shutil.copy2(cellrunner, tinycnn_dir / "cellrunner.py")
+
+    digits_size = write_digits(assets / "data" / "digits.npz")
+
+    codemirror = _npm_fetch(CODEMIRROR_SPEC)
+    for name in CODEMIRROR_FILES:
+        target = assets / "codemirror" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(codemirror / name, target)
+
+    setting = runtime_setting(config)
+    extra_packages = needed_packages(docs_dir)
+    if setting == "self-hosted":
+        sizes = copy_pyodide(assets / "pyodide", extra_packages)
+        index_url = "assets/pyodide/"
+    else:
+        sizes = {}
+        index_url = setting if setting.endswith("/") else setting + "/"
+
+    manifest = {
+        "tinycnn": wheel_version(wheel),
+        "wheel": "assets/tinycnn/" + wheel.name,
+        "wheelSize": wheel.stat().st_size,
+        "cellrunner": "assets/tinycnn/cellrunner.py",
+        "runtime": {
+            "kind": "self-hosted" if setting == "self-hosted" else "url",
+            "indexURL": index_url,
+            "source": PYODIDE_SPEC if setting == "self-hosted" else setting,
+            "sizes": sizes,
+        },
+        "packages": extra_packages,
+        "data": [{"url": "assets/data/digits.npz", "name": "digits.npz", "size": digits_size}],
+        "dataDir": "/home/pyodide/tinycnn_data",
+        "codemirror": {
+            "scripts": ["assets/codemirror/" + name for name in CODEMIRROR_FILES if name.endswith(".js")],
+            "styles": ["assets/codemirror/" + name for name in CODEMIRROR_FILES if name.endswith(".css")],
+        },
+    }
+    (tinycnn_dir / "runtime.json").write_text(json.dumps(manifest, indent=1))
+    _log(f"runtime {manifest['runtime']['kind']} ({index_url}); tinycnn {manifest['tinycnn']}; "
+         f"extra Pyodide packages: {', '.join(extra_packages) or 'none'}")

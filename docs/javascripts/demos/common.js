@@ -1,0 +1,315 @@
+/* tinycnn demos: what every demo shares.
+ *
+ * - tinycnnDemos.python(call): runs `call` (a Python expression on the module `_demo`, e.g.
+ *   "_demo.conv([[1]], [[1]])") in the page's Python (window.tinycnnSite.run, a Pyodide Web Worker
+ *   with tinycnn) and returns the parsed JSON it printed. The module is docs/javascripts/demos/demos.py,
+ *   loaded into the worker on first use (and again after the runtime was restarted by Stop).
+ * - tinycnnDemos.register(selector, mount): mounts a demo into every placeholder that matches,
+ *   also after Material's instant navigation swaps the page.
+ * - small DOM and drawing helpers (colour maps, heat maps on canvases, number formatting).
+ */
+(function () {
+  "use strict";
+  if (window.tinycnnDemos) return;
+
+  const script = document.currentScript;
+  const SITE_ROOT = new URL("../../", script ? script.src : location.href).href;
+
+  // ----------------------------------------------------------------------------------------------
+  // DOM helpers
+  // ----------------------------------------------------------------------------------------------
+  function el(tag, attributes, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attributes || {})) {
+      if (value === true) node.setAttribute(key, "");
+      else if (value !== false && value != null) node.setAttribute(key, value);
+    }
+    for (const child of children.flat()) {
+      if (child == null) continue;
+      node.appendChild(typeof child === "string" || typeof child === "number"
+        ? document.createTextNode(String(child)) : child);
+    }
+    return node;
+  }
+
+  let uid = 0;
+  function id(prefix) { uid += 1; return `tcd-${prefix}-${uid}`; }
+
+  /** A labelled <select>: returns {root, select}. options: [[value, label], ...]. */
+  function select(label, options, value) {
+    const name = id("select");
+    const node = el("select", { id: name });
+    for (const [v, text] of options) node.appendChild(el("option", { value: String(v) }, text));
+    node.value = String(value);
+    return { root: el("label", { class: "tcd-field", for: name }, el("span", {}, label), node), select: node };
+  }
+
+  /** A group of radio buttons (keyboard: arrows move between them). */
+  function radios(legend, options, value) {
+    const name = id("radio");
+    const root = el("fieldset", { class: "tcd-radios" }, el("legend", {}, legend));
+    const inputs = options.map(([v, text]) => {
+      const input = el("input", { type: "radio", name, value: String(v) });
+      input.checked = String(v) === String(value);
+      root.appendChild(el("label", {}, input, " " + text));
+      return input;
+    });
+    return {
+      root,
+      inputs,
+      get value() { const on = inputs.find((i) => i.checked); return on ? on.value : null; },
+      set value(v) { inputs.forEach((i) => { i.checked = i.value === String(v); }); },
+      onChange(fn) { inputs.forEach((i) => i.addEventListener("change", fn)); },
+    };
+  }
+
+  function button(label, attributes) {
+    return el("button", Object.assign({ type: "button", class: "tcd-button" }, attributes || {}), label);
+  }
+
+  // ----------------------------------------------------------------------------------------------
+  // Numbers and colours
+  // ----------------------------------------------------------------------------------------------
+  /** Compact number for cells and formulas: integers stay integers, others get <= 3 decimals. */
+  function fmt(value, digits) {
+    if (value == null || Number.isNaN(value)) return "";
+    const d = digits == null ? 3 : digits;
+    if (Math.abs(value - Math.round(value)) < 1e-9) return String(Math.round(value)).replace("-", "−");
+    let text = Number(value).toFixed(d).replace(/0+$/, "").replace(/\.$/, "");
+    if (text === "-0") text = "0";
+    return text.replace("-", "−");
+  }
+
+  /** In formulas negative numbers get brackets: 1·(−1). */
+  function term(value) {
+    const text = fmt(value);
+    return value < 0 ? `(${text})` : text;
+  }
+
+  /** Blue (negative) - white (0) - red (positive), the colours the site's figures use. t in [-1, 1]. */
+  function diverging(t) {
+    const v = Math.max(-1, Math.min(1, t || 0));
+    if (v >= 0) return [255 - Math.round(v * 75), 255 - Math.round(v * 200), 255 - Math.round(v * 215)];
+    const a = -v;
+    return [255 - Math.round(a * 222), 255 - Math.round(a * 153), 255 - Math.round(a * 75)];
+  }
+
+  /** Black (0) to white (1). */
+  function grey(t) {
+    const v = Math.round(255 * Math.max(0, Math.min(1, t || 0)));
+    return [v, v, v];
+  }
+
+  /** Light yellow (0) to dark purple (1), for activations and the confusion matrix. */
+  function sequential(t) {
+    const stops = [[252, 253, 191], [254, 159, 109], [222, 73, 104], [140, 41, 129], [59, 15, 112]];
+    const v = Math.max(0, Math.min(1, t || 0)) * (stops.length - 1);
+    const i = Math.min(stops.length - 2, Math.floor(v));
+    const f = v - i;
+    return stops[i].map((c, k) => Math.round(c + (stops[i + 1][k] - c) * f));
+  }
+
+  function css(rgb) { return `rgb(${rgb[0]},${rgb[1]},${rgb[2]})`; }
+
+  /** Readable text colour on a background. */
+  function ink(rgb) { return (0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]) > 150 ? "#111" : "#fff"; }
+
+  function range(matrix) {
+    let low = Infinity; let high = -Infinity;
+    for (const row of matrix) for (const v of row) { if (v < low) low = v; if (v > high) high = v; }
+    return [low, high];
+  }
+
+  /** A colour function for a matrix: "diverging" (symmetric around 0), "grey" or "sequential". */
+  function scaleFor(matrix, kind, fixed) {
+    const [low, high] = fixed || range(matrix);
+    if (kind === "diverging") {
+      const limit = Math.max(Math.abs(low), Math.abs(high)) || 1;
+      return (v) => diverging(v / limit);
+    }
+    const span = high - low || 1;
+    const map = kind === "sequential" ? sequential : grey;
+    return (v) => map((v - low) / span);
+  }
+
+  /** Draw a matrix as a heat map onto a canvas, one canvas pixel per cell (CSS scales it up). */
+  function paint(canvas, matrix, kind, fixed) {
+    const rows = matrix.length; const cols = rows ? matrix[0].length : 0;
+    canvas.width = cols; canvas.height = rows;
+    const ctx = canvas.getContext("2d");
+    const image = ctx.createImageData(cols, rows);
+    const colour = scaleFor(matrix, kind, fixed);
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) {
+        const [red, green, blue] = colour(matrix[r][c]);
+        const k = 4 * (r * cols + c);
+        image.data[k] = red; image.data[k + 1] = green; image.data[k + 2] = blue; image.data[k + 3] = 255;
+      }
+    }
+    ctx.putImageData(image, 0, 0);
+    return canvas;
+  }
+
+  /** Theme colours for chart lines and text, read from Material's CSS variables. */
+  function theme(node) {
+    const style = getComputedStyle(node || document.body);
+    const get = (name, fallback) => (style.getPropertyValue(name) || "").trim() || fallback;
+    return {
+      fg: get("--md-default-fg-color", "#222"),
+      light: get("--md-default-fg-color--light", "#777"),
+      lighter: get("--md-default-fg-color--lighter", "#bbb"),
+      primary: get("--md-primary-fg-color", "#3f51b5"),
+      accent: get("--md-accent-fg-color", "#ffb300"),
+      bg: get("--md-default-bg-color", "#fff"),
+    };
+  }
+
+  // ----------------------------------------------------------------------------------------------
+  // Python
+  // ----------------------------------------------------------------------------------------------
+  /** A JavaScript value as Python source (numbers, strings, booleans, null, arrays, objects). */
+  function py(value) {
+    if (value === null || value === undefined) return "None";
+    if (value === true) return "True";
+    if (value === false) return "False";
+    if (typeof value === "number") {
+      if (!Number.isFinite(value)) throw new Error(`cannot send ${value} to Python`);
+      return String(value);
+    }
+    if (typeof value === "string") return JSON.stringify(value);
+    if (Array.isArray(value)) return "[" + value.map(py).join(",") + "]";
+    return "{" + Object.entries(value).map(([k, v]) => JSON.stringify(k) + ":" + py(v)).join(",") + "}";
+  }
+
+  let sourcePromise = null;
+  function demoSource() {
+    if (!sourcePromise) {
+      sourcePromise = fetch(SITE_ROOT + "javascripts/demos/demos.py").then((response) => {
+        if (!response.ok) throw new Error(`could not load the demos' Python code (HTTP ${response.status})`);
+        return response.text();
+      });
+      sourcePromise.catch(() => { sourcePromise = null; });
+    }
+    return sourcePromise;
+  }
+
+  function waitForSite(timeoutMs) {
+    return new Promise((resolve, reject) => {
+      const started = Date.now();
+      (function check() {
+        if (window.tinycnnSite) return resolve(window.tinycnnSite);
+        if (Date.now() - started > timeoutMs) {
+          return reject(new Error("the in-page Python runtime (javascripts/runtime.js) is not on this page"));
+        }
+        setTimeout(check, 50);
+      })();
+    });
+  }
+
+  let lastError = null;
+
+  /** Run `call` (Python expression using `_demo`) and return the JSON value it produced. */
+  async function python(call) {
+    const [site, source] = await Promise.all([waitForSite(10000), demoSource()]);
+    await site.ready();
+    const code =
+      'if "tinycnn_demos" not in __import__("sys").modules:\n' +
+      '    _demo = __import__("types").ModuleType("tinycnn_demos")\n' +
+      "    _demo.__file__ = \"demos.py\"\n" +
+      `    exec(compile(${JSON.stringify(source)}, "demos.py", "exec"), _demo.__dict__)\n` +
+      '    __import__("sys").modules["tinycnn_demos"] = _demo\n' +
+      '_demo = __import__("sys").modules["tinycnn_demos"]\n' +
+      `print(${call})\n`;
+    const output = await site.run(code);
+    if (output.error) {
+      lastError = output.error;
+      const error = new Error(output.error);
+      error.stopped = /Stopped|Cancelled/.test(output.error);
+      throw error;
+    }
+    const lines = (output.stdout || "").trim().split("\n");
+    return JSON.parse(lines[lines.length - 1]);
+  }
+
+  function assetURL(path) { return SITE_ROOT + path; }
+
+  const jsonCache = new Map();
+  function fetchJSON(path) {
+    if (!jsonCache.has(path)) {
+      const promise = fetch(assetURL(path)).then((response) => {
+        if (!response.ok) throw new Error(`could not load ${path} (HTTP ${response.status})`);
+        return response.json();
+      });
+      promise.catch(() => jsonCache.delete(path));
+      jsonCache.set(path, promise);
+    }
+    return jsonCache.get(path);
+  }
+
+  function fetchBase64(path) {
+    return fetch(assetURL(path)).then((response) => {
+      if (!response.ok) throw new Error(`could not load ${path} (HTTP ${response.status})`);
+      return response.arrayBuffer();
+    }).then((buffer) => {
+      const bytes = new Uint8Array(buffer);
+      let binary = "";
+      for (let i = 0; i < bytes.length; i += 0x8000) {
+        binary += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+      }
+      return btoa(binary);
+    });
+  }
+
+  /** A status line under a demo: "Loading Python…", errors in red. */
+  function status(root) {
+    const node = el("p", { class: "tcd-status", role: "status", "aria-live": "polite" });
+    root.appendChild(node);
+    return {
+      node,
+      set(text, kind) { node.textContent = text; node.dataset.kind = kind || ""; },
+      loading() {
+        const state = window.tinycnnSite && window.tinycnnSite.state ? window.tinycnnSite.state() : "idle";
+        if (state !== "ready") this.set("Loading Python (Pyodide, NumPy and tinycnn) in your browser…", "busy");
+      },
+      error(error) { this.set("Python error: " + (error && error.message ? error.message : error), "error"); },
+    };
+  }
+
+  // ----------------------------------------------------------------------------------------------
+  // Mounting
+  // ----------------------------------------------------------------------------------------------
+  const registry = [];
+
+  function mountAll() {
+    for (const { selector, mount } of registry) {
+      for (const node of document.querySelectorAll(selector)) {
+        if (node.dataset.tcdMounted) continue;
+        node.dataset.tcdMounted = "1";
+        node.classList.add("tcd-demo");
+        try {
+          mount(node);
+        } catch (error) {
+          node.appendChild(el("p", { class: "tcd-status", "data-kind": "error" },
+            "This demo could not start: " + error.message));
+          console.error(error);
+        }
+      }
+    }
+  }
+
+  function register(selector, mount) {
+    registry.push({ selector, mount });
+    if (document.readyState !== "loading") mountAll();
+  }
+
+  if (window.document$ && typeof window.document$.subscribe === "function") {
+    window.document$.subscribe(() => mountAll());
+  }
+  document.addEventListener("DOMContentLoaded", mountAll);
+
+  window.tinycnnDemos = {
+    SITE_ROOT, el, id, select, radios, button, fmt, term, diverging, grey, sequential, css, ink, range,
+    scaleFor, paint, theme, py, python, assetURL, fetchJSON, fetchBase64, status, register,
+    get lastError() { return lastError; },
+  };
+})();

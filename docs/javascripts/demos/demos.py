@@ -1,0 +1,405 @@
+"""Python side of the site's interactive demos (the ``docs/javascripts/demos/*.js`` files draw).
+
+The page's JavaScript loads this file once per Python worker as the module ``tinycnn_demos`` and
+calls its functions through ``window.tinycnnSite.run``; every function returns a JSON string that
+the JavaScript prints and parses. The build hook ``docs/hooks/demo_assets.py`` imports the very
+same file to train the digit model whose weights the site ships, so the page and the build build
+exactly the same network.
+
+Everything here computes with tinycnn (``tinycnn.functional`` and ``tinycnn.models``); NumPy is
+only used to move numbers around.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import json
+import time
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+
+from tinycnn.functional import avg_pool2d, conv2d, max_pool2d, relu
+
+#: The digit model of the training dashboard and of the draw-a-digit demo.
+DIGITS_MODEL_SOURCE = '''\
+model = Sequential([
+    Conv2D(8, (3, 3), padding="same", activation="relu", input_shape=(8, 8, 1)),
+    MaxPooling2D((2, 2)),
+    Conv2D(16, (3, 3), padding="same", activation="relu"),
+    MaxPooling2D((2, 2)),
+    Flatten(),
+    Dense(10, activation="softmax"),
+])
+model.compile(optimizer=Adam(learning_rate=learning_rate),
+              loss="sparse_categorical_crossentropy", metrics=["accuracy"])'''
+
+#: Training settings used by the dashboard by default and by the build-time pre-training.
+DIGITS_DEFAULTS = {"learning_rate": 0.01, "epochs": 10, "batch_size": 32, "seed": 0,
+                   "held_out": 0.2, "split_seed": 0}
+
+
+def _dumps(obj) -> str:
+    return json.dumps(obj, separators=(",", ":"))
+
+
+def _round(array, digits: int = 4) -> list:
+    return np.round(np.asarray(array, dtype=np.float64), digits).tolist()
+
+
+def _shape(shape) -> list:
+    return [None if s is None else int(s) for s in shape]
+
+
+# ------------------------------------------------------------------------------------------------
+# 1. Convolution explorer
+# ------------------------------------------------------------------------------------------------
+def same_padding(size: int, kernel: int, stride: int) -> List[int]:
+    """Zeros added ``[before, after]`` by ``padding="same"`` (TensorFlow/Keras rule)."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + kernel - size, 0)
+    return [total // 2, total - total // 2]
+
+
+def conv(image: Sequence[Sequence[float]], kernel: Sequence[Sequence[float]], strides: int = 1,
+         padding: str = "valid") -> str:
+    """Feature map of a single-channel ``image`` (rows, cols) and a ``kernel`` (kh, kw)."""
+    image = np.asarray(image, dtype=np.float32)
+    kernel = np.asarray(kernel, dtype=np.float32)
+    out = conv2d(image, kernel, strides=int(strides), padding=padding)
+    if padding == "same":
+        pads = [same_padding(image.shape[0], kernel.shape[0], int(strides)),
+                same_padding(image.shape[1], kernel.shape[1], int(strides))]
+    else:
+        pads = [[0, 0], [0, 0]]
+    return _dumps({"output": _round(out), "shape": list(out.shape), "pads": pads})
+
+
+# ------------------------------------------------------------------------------------------------
+# 2. Pooling explorer
+# ------------------------------------------------------------------------------------------------
+def pool(matrix: Sequence[Sequence[float]], mode: str = "max", pool_size: int = 2,
+         strides: Optional[int] = None, padding: str = "valid") -> str:
+    """Pooled ``matrix`` (rows, cols), computed by tinycnn, and the winning cell of each window."""
+    matrix = np.asarray(matrix, dtype=np.float32)
+    strides = int(strides or pool_size)
+    function = max_pool2d if mode == "max" else avg_pool2d
+    out = function(matrix, pool_size=int(pool_size), strides=strides, padding=padding)
+    if padding == "same":
+        pads = [same_padding(matrix.shape[0], int(pool_size), strides),
+                same_padding(matrix.shape[1], int(pool_size), strides)]
+    else:
+        pads = [[0, 0], [0, 0]]
+    winners = []
+    for i in range(out.shape[0]):
+        row = []
+        for j in range(out.shape[1]):
+            r0, c0 = i * strides - pads[0][0], j * strides - pads[1][0]
+            r1, c1 = min(r0 + int(pool_size), matrix.shape[0]), min(c0 + int(pool_size), matrix.shape[1])
+            r0, c0 = max(r0, 0), max(c0, 0)
+            window = matrix[r0:r1, c0:c1]
+            r, c = np.unravel_index(int(np.argmax(window)), window.shape)
+            row.append([int(r0 + r), int(c0 + c)])
+        winners.append(row)
+    return _dumps({"output": _round(out), "shape": list(out.shape), "pads": pads, "winners": winners})
+
+
+def edge_map(image: Sequence[Sequence[float]]) -> str:
+    """ReLU of the vertical-edge feature map of a grey image: a real feature map to pool."""
+    kernel = np.array([[1, 0, -1]] * 3, dtype=np.float32)
+    fmap = relu(conv2d(np.asarray(image, dtype=np.float32), kernel))
+    return _dumps({"output": _round(fmap, 3), "shape": list(fmap.shape)})
+
+
+# ------------------------------------------------------------------------------------------------
+# Digits: data, model, training in small steps
+# ------------------------------------------------------------------------------------------------
+def load_digit_data(x: Optional[np.ndarray] = None, y: Optional[np.ndarray] = None):
+    """The 8x8 digits scaled to [0, 1] and split into training and held-out parts (fixed seed)."""
+    if x is None:
+        from tinycnn.datasets import load_digits
+        x, y = load_digits()
+    x = np.asarray(x, dtype=np.float32)
+    x = x / max(float(x.max()), 1e-12)   # [0, 1] whatever scale the file used
+    if x.ndim == 3:
+        x = x[..., np.newaxis]               # (n_ex, 8, 8) -> (n_ex, 8, 8, 1)
+    y = np.asarray(y, dtype=np.int64)
+    order = np.random.RandomState(DIGITS_DEFAULTS["split_seed"]).permutation(len(x))
+    n_test = int(round(len(x) * DIGITS_DEFAULTS["held_out"]))
+    test, train = order[:n_test], order[n_test:]
+    return x[train], y[train], x[test], y[test]
+
+
+def build_digits_model(learning_rate: float = DIGITS_DEFAULTS["learning_rate"],
+                       seed: int = DIGITS_DEFAULTS["seed"]):
+    """The small CNN of the dashboard (see ``DIGITS_MODEL_SOURCE``), compiled, seeded."""
+    from tinycnn.layers import Conv2D, Dense, Flatten, MaxPooling2D
+    from tinycnn.models import Sequential
+    from tinycnn.optimizers import Adam
+    from tinycnn.utils import set_random_seed
+
+    set_random_seed(int(seed))
+    scope = {"Sequential": Sequential, "Conv2D": Conv2D, "MaxPooling2D": MaxPooling2D,
+             "Flatten": Flatten, "Dense": Dense, "Adam": Adam, "learning_rate": float(learning_rate)}
+    exec(DIGITS_MODEL_SOURCE, scope)
+    return scope["model"]
+
+
+def describe(model) -> List[Dict]:
+    """One entry per layer: name, class, output shape, parameter count."""
+    return [{"name": layer.name, "kind": type(layer).__name__, "shape": _shape(layer.output_shape),
+             "params": int(layer.count_params())} for layer in model.layers]
+
+
+def first_kernels(model) -> list:
+    """The first convolution layer's kernels as a list of (kh, kw) matrices."""
+    kernel = model.layers[0].kernel  # (kh, kw, 1, filters)
+    return [_round(kernel[:, :, 0, f], 3) for f in range(kernel.shape[-1])]
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, classes: int = 10) -> List[List[int]]:
+    matrix = np.zeros((classes, classes), dtype=np.int64)
+    np.add.at(matrix, (y_true, y_pred), 1)
+    return matrix.tolist()
+
+
+class Trainer:
+    """Trains the digit model a few batches at a time, so the page can draw between steps."""
+
+    def __init__(self, learning_rate: float, epochs: int, batch_size: int = 32, seed: int = 0,
+                 data=None) -> None:
+        self.x, self.y, self.x_test, self.y_test = data if data is not None else load_digit_data()
+        self.model = build_digits_model(learning_rate, seed)
+        self.epochs = int(epochs)
+        self.batch_size = int(batch_size)
+        self.rng = np.random.RandomState(int(seed))
+        self.batches = -(-len(self.x) // self.batch_size)
+        self.epoch = 0
+        self.batch = 0
+        self.order = self.rng.permutation(len(self.x))
+        self.sums = [0.0, 0.0, 0]
+        self.history = {"epoch": [], "loss": [], "accuracy": [], "val_loss": [], "val_accuracy": []}
+        self.points = []          # [fractional epoch, running loss, running accuracy]
+        self.seconds = 0.0
+        self.examples = 0
+
+    @property
+    def done(self) -> bool:
+        return self.epoch >= self.epochs
+
+    def set_learning_rate(self, learning_rate: float) -> None:
+        self.model.optimizer.learning_rate = float(learning_rate)
+
+    def step(self, seconds: float = 0.3) -> Dict:
+        """Train for about ``seconds`` (whole batches, never past the end of an epoch)."""
+        started = time.time()
+        while not self.done:
+            index = self.order[self.batch * self.batch_size:(self.batch + 1) * self.batch_size]
+            loss, accuracy = self.model.train_on_batch(self.x[index], self.y[index])
+            self.sums[0] += float(loss) * len(index)
+            self.sums[1] += float(accuracy) * len(index)
+            self.sums[2] += len(index)
+            self.examples += len(index)
+            self.batch += 1
+            running = [self.sums[0] / self.sums[2], self.sums[1] / self.sums[2]]
+            self.points.append([round(self.epoch + self.batch / self.batches, 4),
+                                round(running[0], 4), round(running[1], 4)])
+            if self.batch == self.batches:
+                self._end_epoch(running)
+                break
+            if time.time() - started >= seconds:
+                break
+        self.seconds += time.time() - started
+        return self.state()
+
+    def _end_epoch(self, running) -> None:
+        val_loss, val_accuracy = self.model.evaluate(self.x_test, self.y_test, batch_size=256)
+        self.history["epoch"].append(self.epoch + 1)
+        self.history["loss"].append(round(running[0], 4))
+        self.history["accuracy"].append(round(running[1], 4))
+        self.history["val_loss"].append(round(float(val_loss), 4))
+        self.history["val_accuracy"].append(round(float(val_accuracy), 4))
+        self.epoch += 1
+        self.batch = 0
+        self.order = self.rng.permutation(len(self.x))
+        self.sums = [0.0, 0.0, 0]
+
+    def state(self, since: int = 0) -> Dict:
+        state = {
+            "epoch": self.epoch, "batch": self.batch, "batches": self.batches, "epochs": self.epochs,
+            "points": self.points[since:], "n_points": len(self.points), "history": self.history,
+            "kernels": first_kernels(self.model), "done": self.done,
+            "seconds": round(self.seconds, 3), "examples": self.examples,
+            "train_size": int(len(self.x)), "test_size": int(len(self.x_test)),
+        }
+        if self.done:
+            state.update(self.final())
+        return state
+
+    def final(self) -> Dict:
+        predicted = self.model.predict(self.x_test, batch_size=256).argmax(axis=-1)
+        return {"confusion": confusion_matrix(self.y_test, predicted),
+                "test_accuracy": round(float(np.mean(predicted == self.y_test)), 4)}
+
+
+_trainer: Optional[Trainer] = None
+
+
+def train_start(learning_rate: float, epochs: int, seed: int = 0) -> str:
+    global _trainer
+    _trainer = Trainer(learning_rate, epochs, DIGITS_DEFAULTS["batch_size"], seed)
+    return _dumps({"layers": describe(_trainer.model), "params": int(_trainer.model.count_params()),
+                   "state": _trainer.state()})
+
+
+def train_step(seconds: float = 0.3, since: int = 0, learning_rate: Optional[float] = None,
+               epochs: Optional[int] = None) -> str:
+    if _trainer is None:
+        return _dumps({"error": "no training in progress: press Train"})
+    if learning_rate is not None:
+        _trainer.set_learning_rate(learning_rate)
+    if epochs is not None:
+        _trainer.epochs = max(int(epochs), _trainer.epoch)
+    _trainer.step(seconds)
+    return _dumps(_trainer.state(since))
+
+
+def train_finish() -> str:
+    """Confusion matrix and held-out accuracy of the model as it is now (e.g. after Stop)."""
+    if _trainer is None:
+        return _dumps({"error": "no model trained yet"})
+    return _dumps(_trainer.final())
+
+
+# ------------------------------------------------------------------------------------------------
+# 4. Draw a digit
+# ------------------------------------------------------------------------------------------------
+_pretrained = None
+
+
+def load_pretrained(npz_base64: str) -> str:
+    """Build the digit model and load the weights trained when the site was built."""
+    global _pretrained
+    model = build_digits_model()
+    path = "/tmp/tinycnn_demo_digits_model.npz"
+    with open(path, "wb") as handle:
+        handle.write(base64.b64decode(npz_base64))
+    model.load_weights(path)
+    _pretrained = model
+    return _dumps({"ok": True})
+
+
+def _encode_maps(array: np.ndarray) -> Dict:
+    """(rows, cols, channels) or (units,) activations as numbers rounded for drawing."""
+    return {"shape": list(array.shape), "values": _round(array, 3)}
+
+
+def predict_digit(pixels: Sequence[Sequence[float]], prefer: str = "trained") -> str:
+    """Class probabilities and every layer's output for one 8x8 image with values in [0, 1]."""
+    model, source = None, None
+    if prefer == "trained" and _trainer is not None and _trainer.epoch > 0:
+        model, source = _trainer.model, "trained"
+    elif _pretrained is not None:
+        model, source = _pretrained, "pretrained"
+    elif _trainer is not None and _trainer.epoch > 0:
+        model, source = _trainer.model, "trained"
+    if model is None:
+        return _dumps({"need_weights": True})
+    x = np.clip(np.asarray(pixels, dtype=np.float32), 0.0, 1.0).reshape(1, 8, 8, 1)
+    outputs = model.layer_outputs(x)
+    layers = []
+    for layer, output in zip(model.layers, outputs):
+        entry = {"name": layer.name, "kind": type(layer).__name__}
+        entry.update(_encode_maps(output[0]))
+        layers.append(entry)
+    probabilities = outputs[-1][0]
+    return _dumps({"source": source, "probabilities": _round(probabilities, 4),
+                   "label": int(np.argmax(probabilities)), "layers": layers})
+
+
+def sample_digit(index: int) -> str:
+    """A held-out digit (pixels in [0, 1]) and its label, to try the model on real data."""
+    _, _, x_test, y_test = load_digit_data()
+    index = int(index) % len(x_test)
+    return _dumps({"pixels": _round(x_test[index, :, :, 0], 3), "label": int(y_test[index])})
+
+
+# ------------------------------------------------------------------------------------------------
+# 5. Architecture view: the article's model
+# ------------------------------------------------------------------------------------------------
+ARTICLE_MODEL_SOURCE = '''\
+model = Sequential()
+model.add(Conv2D(32, (3, 3), input_shape=(64, 64, 3), activation="relu"))
+model.add(MaxPooling2D(pool_size=(2, 2)))
+model.add(Conv2D(32, (3, 3), activation="relu"))
+model.add(MaxPooling2D(pool_size=(2, 2)))
+model.add(Flatten())
+model.add(Dense(units=128, activation="relu"))
+model.add(Dense(units=1, activation="sigmoid"))
+model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])'''
+
+_article = None
+_activations: Dict[str, List[np.ndarray]] = {}
+
+
+def article_model():
+    global _article
+    if _article is None:
+        from tinycnn.layers import Conv2D, Dense, Flatten, MaxPooling2D
+        from tinycnn.models import Sequential
+        from tinycnn.utils import set_random_seed
+
+        set_random_seed(0)
+        scope = {"Sequential": Sequential, "Conv2D": Conv2D, "MaxPooling2D": MaxPooling2D,
+                 "Flatten": Flatten, "Dense": Dense}
+        exec(ARTICLE_MODEL_SOURCE, scope)
+        _article = scope["model"]
+    return _article
+
+
+def article_summary() -> str:
+    model = article_model()
+    lines: List[str] = []
+    model.summary(print_fn=lines.append)
+    return _dumps({"layers": describe(model), "params": int(model.count_params()),
+                   "input_shape": _shape(model.input_shape), "summary": "\n".join(lines),
+                   "source": ARTICLE_MODEL_SOURCE})
+
+
+def _quantise(array: np.ndarray) -> Dict:
+    """Channels-last activations as base64 bytes 0..255 (per-channel min..max), for drawing."""
+    array = np.asarray(array, dtype=np.float32)
+    if array.ndim == 1:
+        array = array[np.newaxis, :, np.newaxis]
+    flat = array.reshape(-1, array.shape[-1])
+    low, high = flat.min(axis=0), flat.max(axis=0)
+    scaled = (array - low) / np.where(high > low, high - low, 1.0)
+    data = np.round(scaled * 255).astype(np.uint8)
+    data = np.ascontiguousarray(np.moveaxis(data, -1, 0))   # (channels, rows, cols)
+    return {"shape": list(array.shape), "low": _round(low, 4), "high": _round(high, 4),
+            "data": base64.b64encode(data.tobytes()).decode("ascii")}
+
+
+def article_activations(input_name: str, stage: int, image: Optional[Sequence] = None) -> str:
+    """Activations of stage ``stage`` (0 = the input) of the article's model for an input.
+
+    ``input_name`` is ``"photo"`` (then ``image`` is the 64x64x3 photo in [0, 1]) or one of the
+    synthetic shapes ``"circle"``, ``"square"``, ``"triangle"``, ``"cross"``.
+    """
+    model = article_model()
+    if input_name not in _activations:
+        if input_name == "photo":
+            x = np.asarray(image, dtype=np.float32).reshape(1, 64, 64, 3)
+        else:
+            from tinycnn.datasets import make_shapes
+            x, _ = make_shapes(1, image_size=64, shapes=(input_name,), channels=3, seed=3)
+            x = np.asarray(x, dtype=np.float32)
+        _activations[input_name] = [x[0]] + [out[0] for out in model.layer_outputs(x)]
+    outputs = _activations[input_name]
+    stage = int(stage)
+    result = {"stage": stage, "activations": _quantise(outputs[stage])}
+    if stage == 0:
+        result["rgb"] = True
+    if stage == len(outputs) - 1:
+        result["value"] = round(float(outputs[stage].ravel()[0]), 4)
+    return _dumps(result)

@@ -1,0 +1,1 @@
+/* pool-explorer: in progress */

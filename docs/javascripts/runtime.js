@@ -1,0 +1,553 @@
+/* tinycnn in-page Python: turns the site's runnable cells into editable, runnable code.
+ *
+ * The build (docs/hooks/execute.py) renders each ```python block as
+ *   <div class="tc-cell" data-runnable data-cell="N"> <script class="tc-source"> (JSON source)
+ *   <div class="highlight"> (highlighted code) <div class="tc-output"> (build-time output) </div>
+ * This script replaces the highlighted code by an editor with Run / Stop / Reset / Copy buttons, adds a
+ * page bar (Run all, Stop, loading status), and runs the code in a Web Worker with Pyodide
+ * (docs/javascripts/tinycnn-worker.js) against the tinycnn wheel built from the checkout.
+ *
+ * Page API (documented in docs/in-browser.md): window.tinycnnSite = {ready, run, stop, runAll, info}.
+ * Options, set before this script loads: window.tinycnnSiteOptions = {runtimeURL, warmup}.
+ */
+(function () {
+  "use strict";
+  if (window.tinycnnSite) return;  // loaded twice (instant navigation keeps this script alive)
+
+  const script = document.currentScript;
+  const SITE_ROOT = new URL("../", script ? script.src : location.href).href;
+  const OPTIONS = window.tinycnnSiteOptions || {};
+  const STOPPED_RESET =
+    "Stopped. The Python runtime was restarted, so the variables of this page were reset: " +
+    "run the cells above again before this one.";
+
+  // ------------------------------------------------------------------------------------------
+  // Small helpers
+  // ------------------------------------------------------------------------------------------
+  function el(tag, attributes, text) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attributes || {})) {
+      if (value === true) node.setAttribute(key, "");
+      else if (value !== false && value != null) node.setAttribute(key, value);
+    }
+    if (text != null) node.textContent = text;
+    return node;
+  }
+
+  function formatBytes(bytes) {
+    if (!bytes) return "";
+    if (bytes >= 1e6) return (bytes / 1e6).toFixed(1) + " MB";
+    return Math.max(1, Math.round(bytes / 1e3)) + " kB";
+  }
+
+  function withSize(text, bytes) {
+    return bytes ? `${text} (${formatBytes(bytes)})` : text;
+  }
+
+  function loadScript(url) {
+    return new Promise((resolve, reject) => {
+      const tag = el("script", { src: url });
+      tag.onload = resolve;
+      tag.onerror = () => reject(new Error("could not load " + url));
+      document.head.appendChild(tag);
+    });
+  }
+
+  let manifestPromise = null;
+  function manifest() {
+    if (!manifestPromise) {
+      manifestPromise = fetch(SITE_ROOT + "assets/tinycnn/runtime.json").then((response) => {
+        if (!response.ok) throw new Error(`the runtime manifest is missing (HTTP ${response.status})`);
+        return response.json();
+      });
+    }
+    return manifestPromise;
+  }
+
+  let editorPromise = null;
+  function loadEditor() {
+    if (!editorPromise) {
+      editorPromise = manifest().then(async (m) => {
+        for (const css of m.codemirror.styles) {
+          document.head.appendChild(el("link", { rel: "stylesheet", href: SITE_ROOT + css }));
+        }
+        for (const js of m.codemirror.scripts) await loadScript(SITE_ROOT + js);
+        return window.CodeMirror;
+      });
+    }
+    return editorPromise;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // The kernel: one Web Worker with Pyodide, shared by all pages of the visit
+  // ------------------------------------------------------------------------------------------
+  const kernel = {
+    worker: null,
+    state: "idle",          // idle | loading | ready | failed
+    stage: null,            // {stage, label, bytes} while loading
+    info: null,
+    failure: null,
+    readyPromise: null,
+    pending: new Map(),     // id -> resolve
+    nextId: 1,
+    interrupt: null,        // Uint8Array on a SharedArrayBuffer when cross-origin isolated
+    generation: 0,          // bumped by stop(): queued runs of an older generation are cancelled
+    resets: 0,
+
+    ensure() {
+      if (this.state === "ready") return Promise.resolve(this.info);
+      if (this.state === "failed") return Promise.reject(new Error(this.failure));
+      if (this.readyPromise) return this.readyPromise;
+      this.readyPromise = this.start();
+      return this.readyPromise;
+    },
+
+    async start() {
+      this.state = "loading";
+      this.stage = { stage: "runtime", bytes: null };
+      renderStatus();
+      let m;
+      try {
+        m = await manifest();
+      } catch (error) {
+        return this.fail(`could not read the site's runtime manifest: ${error.message}`);
+      }
+      const runtimeURL = OPTIONS.runtimeURL || m.runtime.indexURL;
+      const indexURL = new URL(runtimeURL.endsWith("/") ? runtimeURL : runtimeURL + "/", SITE_ROOT).href;
+      const sizes = OPTIONS.runtimeURL ? {} : (m.runtime.sizes || {});
+      this.interrupt = (window.crossOriginIsolated && typeof SharedArrayBuffer === "function")
+        ? new Uint8Array(new SharedArrayBuffer(1)) : null;
+      const config = {
+        indexURL,
+        sizes,
+        wheelURL: SITE_ROOT + m.wheel,
+        wheelSize: m.wheelSize,
+        tinycnn: m.tinycnn,
+        cellrunnerURL: SITE_ROOT + m.cellrunner,
+        data: m.data.map((item) => ({ name: item.name, url: SITE_ROOT + item.url })),
+        dataDir: m.dataDir,
+        packages: m.packages || [],
+        interruptBuffer: this.interrupt,
+      };
+      const worker = new Worker(SITE_ROOT + "javascripts/tinycnn-worker.js");
+      this.worker = worker;
+      return new Promise((resolve, reject) => {
+        this.rejectStart = reject;
+        worker.onmessage = (event) => {
+          if (worker !== this.worker) return;
+          const message = event.data;
+          if (message.type === "progress") {
+            this.stage = message;
+            renderStatus();
+          } else if (message.type === "ready") {
+            this.state = "ready";
+            this.stage = null;
+            this.info = message.info;
+            renderStatus();
+            resolve(this.info);
+          } else if (message.type === "failed") {
+            this.failKind = message.kind;
+            this.fail(message.message).catch(reject);
+          } else if (message.type === "result") {
+            const done = this.pending.get(message.id);
+            this.pending.delete(message.id);
+            if (done) done(message.output);
+            if (this.stage && this.stage.stage === "package") { this.stage = null; }
+            renderStatus();
+          }
+        };
+        worker.onerror = (event) => {
+          if (worker !== this.worker) return;
+          event.preventDefault();
+          this.fail(`the Python worker crashed (${event.message || "unknown error"})`).catch(reject);
+        };
+        worker.postMessage({ type: "init", config });
+      });
+    },
+
+    async fail(message) {
+      this.state = "failed";
+      this.failure = message;
+      this.stage = null;
+      if (this.worker) this.worker.terminate();
+      this.worker = null;
+      for (const done of this.pending.values()) {
+        done({ stdout: "", stderr: "", result: null, images: [], error: "Python is not available: " + message });
+      }
+      this.pending.clear();
+      renderStatus();
+      throw new Error(message);
+    },
+
+    exec(code, namespace, cellName) {
+      return this.ensure().then(() => new Promise((resolve) => {
+        const id = this.nextId++;
+        this.pending.set(id, resolve);
+        this.worker.postMessage({ type: "run", id, code, namespace, cellName });
+        renderStatus();
+      }), (error) => {
+        if (error.stopped) return { stdout: "", stderr: "", result: null, images: [], error: error.message, stopped: true };
+        throw error;
+      });
+    },
+
+    busy() { return this.pending.size > 0; },
+
+    stop() {
+      this.generation++;
+      if (this.state === "loading") {
+        this.restart(false);
+        return;
+      }
+      if (!this.busy()) return;
+      if (this.interrupt) {
+        this.interrupt[0] = 2;  // SIGINT: Python raises KeyboardInterrupt at the next bytecode
+        const waiting = new Set(this.pending.keys());
+        setTimeout(() => {
+          if ([...waiting].some((id) => this.pending.has(id))) this.restart(true);
+        }, 2000);
+      } else {
+        this.restart(true);
+      }
+    },
+
+    restart(hadState) {
+      if (this.worker) this.worker.terminate();
+      this.worker = null;
+      if (this.state === "loading" && this.rejectStart) {
+        this.rejectStart(Object.assign(new Error("Stopped while Python was loading."), { stopped: true }));
+      }
+      this.rejectStart = null;
+      this.state = "idle";
+      this.readyPromise = null;
+      this.info = null;
+      if (hadState) this.resets++;
+      const stopped = { stdout: "", stderr: "", result: null, images: [], error: STOPPED_RESET, stopped: true };
+      for (const done of this.pending.values()) done(stopped);
+      this.pending.clear();
+      renderStatus();
+      if (hadState) this.ensure().catch(() => {});  // a fresh worker, ready for the next run
+    },
+  };
+
+  // ------------------------------------------------------------------------------------------
+  // Running code: one queue for the page (cells run in the order they were asked to)
+  // ------------------------------------------------------------------------------------------
+  let queue = Promise.resolve();
+
+  function namespaceKey() { return location.pathname; }
+
+  function enqueue(task) {
+    const generation = kernel.generation;
+    const result = queue.then(() => {
+      if (generation !== kernel.generation) {
+        return { stdout: "", stderr: "", result: null, images: [], error: "Cancelled by Stop.", stopped: true };
+      }
+      return task();
+    });
+    queue = result.catch(() => {});
+    return result;
+  }
+
+  function publicOutput(output) {
+    return { stdout: output.stdout, stderr: output.stderr, result: output.result, error: output.error,
+      images: output.images || [] };
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Page UI
+  // ------------------------------------------------------------------------------------------
+  let cells = [];      // cells of the current page
+  let pageBar = null;  // {root, status, progress, runAll, stop}
+
+  const STAGES = { runtime: 1, numpy: 2, tinycnn: 3 };
+
+  function statusText() {
+    const m = manifestCache;
+    const version = m ? `tinycnn ${m.tinycnn}` : "tinycnn";
+    if (kernel.state === "failed") {
+      return `Python could not be loaded: ${kernel.failure}. The outputs below are the ones computed ` +
+        "when this site was built.";
+    }
+    if (kernel.state === "loading" && kernel.stage) {
+      const s = kernel.stage;
+      if (s.stage === "runtime") return withSize("Loading the Python runtime (Pyodide)", s.bytes) + "… step 1 of 3";
+      if (s.stage === "numpy") return withSize("Loading NumPy", s.bytes) + "… step 2 of 3";
+      if (s.stage === "tinycnn") return withSize(`Installing ${version} and its data`, s.bytes) + "… step 3 of 3";
+    }
+    if (kernel.state === "ready") {
+      const i = kernel.info;
+      if (kernel.stage && kernel.stage.stage === "package") {
+        return withSize(`Loading ${kernel.stage.label}`, kernel.stage.bytes) + "…";
+      }
+      const ready = `Python ready: tinycnn ${i.tinycnn} · Python ${i.python} · NumPy ${i.numpy} · ` +
+        `Pyodide ${i.pyodide}`;
+      return kernel.busy() ? ready + " · running…" : ready;
+    }
+    let total = 0;
+    if (m && !OPTIONS.runtimeURL) {
+      const sizes = m.runtime.sizes || {};
+      total = (sizes.runtime || 0) + (sizes.numpy || 0) + (m.wheelSize || 0);
+    }
+    const restarted = kernel.resets ? "Python was restarted (variables reset). " : "";
+    return restarted + `${version} runs in your browser: press Run on a cell` +
+      (total ? ` (the first run downloads ${formatBytes(total)})` : "") + ".";
+  }
+
+  let manifestCache = null;
+
+  function renderStatus() {
+    if (!pageBar) return;
+    pageBar.status.textContent = statusText();
+    pageBar.root.dataset.state = kernel.state;
+    const stage = kernel.state === "loading" && kernel.stage ? STAGES[kernel.stage.stage] || 0 : 0;
+    pageBar.progress.hidden = kernel.state !== "loading";
+    pageBar.progress.value = Math.max(0, stage - 1);
+    pageBar.stop.disabled = !(kernel.busy() || kernel.state === "loading");
+    for (const cell of cells) cell.stop.disabled = !cell.running;
+  }
+
+  function buildPageBar(firstCell) {
+    const root = el("div", { class: "tc-pagebar", role: "region", "aria-label": "Python in this page" });
+    const runAllButton = el("button", { type: "button", class: "md-button tc-runall" }, "Run all");
+    const stopButton = el("button", { type: "button", class: "md-button tc-stopall" }, "Stop");
+    const status = el("span", { class: "tc-status", role: "status", "aria-live": "polite" });
+    const progress = el("progress", { class: "tc-progress", max: "3", value: "0", "aria-label": "Loading Python" });
+    runAllButton.addEventListener("click", () => { runAll(); });
+    stopButton.addEventListener("click", () => kernel.stop());
+    root.append(runAllButton, stopButton, status, progress);
+    firstCell.parentNode.insertBefore(root, firstCell);
+    return { root, status, progress, runAll: runAllButton, stop: stopButton };
+  }
+
+  function readSource(root) {
+    const tag = root.querySelector("script.tc-source");
+    if (tag) {
+      try { return JSON.parse(tag.textContent); } catch (error) { /* fall back to the code text */ }
+    }
+    const code = root.querySelector(".highlight code, pre code");
+    return code ? code.textContent.replace(/\n$/, "") : "";
+  }
+
+  function setupCell(root, index) {
+    const source = readSource(root);
+    const number = root.getAttribute("data-cell") || String(index + 1);
+    const cell = { root, source, number, editor: null, textarea: null, running: false };
+    const toolbar = el("div", { class: "tc-toolbar", role: "toolbar", "aria-label": `Cell ${number}` });
+    const button = (label, cls, title) => el("button", { type: "button", class: "tc-button " + cls, title }, label);
+    cell.run = button("Run", "tc-run", "Run this cell (Shift+Enter or Ctrl+Enter in the editor)");
+    cell.stop = button("Stop", "tc-stop", "Stop the running code");
+    cell.reset = button("Reset", "tc-reset", "Put back the original code");
+    cell.copy = button("Copy", "tc-copy", "Copy the code");
+    cell.stop.disabled = true;
+    cell.origin = el("span", { class: "tc-origin" }, "Output computed when the site was built");
+    toolbar.append(cell.run, cell.stop, cell.reset, cell.copy, cell.origin);
+    cell.run.addEventListener("click", () => { runCell(cell); });
+    cell.stop.addEventListener("click", () => kernel.stop());
+    cell.reset.addEventListener("click", () => setCode(cell, cell.source));
+    cell.copy.addEventListener("click", () => copyCode(cell));
+    let output = root.querySelector(".tc-output");
+    if (!output) {
+      output = el("div", { class: "tc-output" });
+      root.appendChild(output);
+    }
+    output.setAttribute("aria-live", "polite");
+    output.dataset.origin = "build";
+    cell.output = output;
+    root.insertBefore(toolbar, output);
+    cell.toolbar = toolbar;
+    return cell;
+  }
+
+  function getCode(cell) {
+    if (cell.editor) return cell.editor.getValue();
+    if (cell.textarea) return cell.textarea.value;
+    return cell.source;
+  }
+
+  function setCode(cell, code) {
+    if (cell.editor) cell.editor.setValue(code);
+    else if (cell.textarea) cell.textarea.value = code;
+  }
+
+  async function copyCode(cell) {
+    const code = getCode(cell);
+    let ok = false;
+    try {
+      await navigator.clipboard.writeText(code);
+      ok = true;
+    } catch (error) {
+      const area = el("textarea", { class: "tc-clipboard" });
+      area.value = code;
+      document.body.appendChild(area);
+      area.select();
+      try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+      area.remove();
+    }
+    cell.copy.textContent = ok ? "Copied" : "Copy failed";
+    setTimeout(() => { cell.copy.textContent = "Copy"; }, 1500);
+  }
+
+  function attachEditor(cell, CodeMirror) {
+    const highlight = cell.root.querySelector(".highlight");
+    const holder = el("div", { class: "tc-editor" });
+    const keys = {
+      "Shift-Enter": () => { runCell(cell); },
+      "Ctrl-Enter": () => { runCell(cell); },
+      "Cmd-Enter": () => { runCell(cell); },
+      "Esc": (cm) => { cm.getInputField().blur(); cell.run.focus(); },
+      "Tab": (cm) => {
+        if (cm.somethingSelected()) cm.indentSelection("add");
+        else cm.replaceSelection("    ", "end");
+      },
+      "Shift-Tab": (cm) => cm.indentSelection("subtract"),
+      "Ctrl-/": "toggleComment",
+    };
+    if (highlight) highlight.replaceWith(holder);
+    else cell.root.insertBefore(holder, cell.toolbar);
+    if (CodeMirror) {
+      cell.editor = CodeMirror(holder, {
+        value: cell.source,
+        mode: "python",
+        lineNumbers: true,
+        indentUnit: 4,
+        matchBrackets: true,
+        viewportMargin: Infinity,
+        extraKeys: keys,
+        screenReaderLabel: `Code of cell ${cell.number}. Shift+Enter runs it, Escape leaves the editor.`,
+      });
+    } else {  // the editor could not be loaded: a plain text area still lets the reader edit and run
+      const area = el("textarea", { class: "tc-plain-editor", spellcheck: "false",
+        "aria-label": `Code of cell ${cell.number}. Shift+Enter runs it, Escape leaves the editor.` });
+      area.value = cell.source;
+      area.rows = Math.min(30, cell.source.split("\n").length + 1);
+      area.addEventListener("keydown", (event) => {
+        if (event.key === "Enter" && (event.shiftKey || event.ctrlKey || event.metaKey)) {
+          event.preventDefault();
+          runCell(cell);
+        } else if (event.key === "Escape") {
+          area.blur();
+          cell.run.focus();
+        }
+      });
+      holder.appendChild(area);
+      cell.textarea = area;
+    }
+    cell.root.classList.add("tc-enhanced");
+  }
+
+  function renderOutput(cell, output, seconds) {
+    const box = cell.output;
+    box.textContent = "";
+    box.dataset.origin = "browser";
+    const part = (cls, text) => { if (text) box.appendChild(el("pre", { class: cls }, text)); };
+    if (output.stopped) {
+      box.appendChild(el("p", { class: "tc-notice" }, output.error));
+    } else {
+      part("tc-stdout", output.stdout);
+      part("tc-stderr", output.stderr);
+      part("tc-result", output.result);
+      part("tc-error", output.error);
+    }
+    for (const image of output.images || []) {
+      box.appendChild(el("img", { class: "tc-image", src: "data:image/png;base64," + image.png, alt: image.alt }));
+    }
+    if (!box.childNodes.length) box.appendChild(el("p", { class: "tc-empty" }, "(no output)"));
+    cell.origin.textContent = output.stopped ? "Stopped"
+      : `${output.error ? "Failed" : "Ran"} in your browser` + (seconds != null ? ` in ${seconds.toFixed(2)} s` : "");
+  }
+
+  function runCell(cell) {
+    const code = getCode(cell);
+    const key = namespaceKey();
+    const name = `${key} cell ${cell.number}`;
+    cell.root.classList.add("tc-queued");
+    cell.origin.textContent = "Waiting…";
+    return enqueue(async () => {
+      cell.root.classList.remove("tc-queued");
+      cell.root.classList.add("tc-running");
+      cell.running = true;
+      cell.origin.textContent = "Running…";
+      renderStatus();
+      const started = performance.now();
+      let output;
+      try {
+        output = await kernel.exec(code, key, name);
+      } catch (error) {
+        output = { stdout: "", stderr: "", result: null, images: [], error: null, failed: error.message };
+      }
+      cell.running = false;
+      cell.root.classList.remove("tc-running");
+      if (output.failed) {
+        cell.origin.textContent = "Python is not available: showing the output computed at build time";
+        renderStatus();
+        throw new Error(output.failed);
+      }
+      renderOutput(cell, output, (performance.now() - started) / 1000);
+      renderStatus();
+      return publicOutput(output);
+    }).finally(() => cell.root.classList.remove("tc-queued"));
+  }
+
+  async function runAll() {
+    const results = [];
+    for (const cell of cells.slice()) {
+      const output = await runCell(cell);
+      results.push(output);
+      if (output.error) break;
+    }
+    return results;
+  }
+
+  function enhance() {
+    const roots = Array.from(document.querySelectorAll(".tc-cell[data-runnable]"))
+      .filter((root) => !root.classList.contains("tc-setup"));
+    const all = Array.from(document.querySelectorAll(".tc-cell[data-runnable]"));
+    if (!roots.length) {
+      if (!all.length) { cells = []; pageBar = null; }
+      return;
+    }
+    roots.forEach((root) => root.classList.add("tc-setup"));
+    cells = roots.map(setupCell);
+    pageBar = buildPageBar(roots[0]);
+    renderStatus();
+    manifest().then((m) => { manifestCache = m; renderStatus(); }).catch(() => {});
+    const current = cells;
+    loadEditor()
+      .catch(() => null)
+      .then((CodeMirror) => current.forEach((cell) => attachEditor(cell, CodeMirror)));
+    const warm = OPTIONS.warmup !== false &&
+      !(navigator.connection && navigator.connection.saveData);
+    if (warm && kernel.state === "idle") {
+      const idle = window.requestIdleCallback || ((fn) => setTimeout(fn, 1500));
+      idle(() => { if (kernel.state === "idle") kernel.ensure().catch(() => {}); }, { timeout: 4000 });
+    }
+  }
+
+  window.tinycnnSite = {
+    /** Promise: loads Python, NumPy and tinycnn; resolves with info(). */
+    ready: () => kernel.ensure().then(() => window.tinycnnSite.info()),
+    /** Promise of {stdout, stderr, result, error, images}: runs code in this page's namespace. */
+    run: (code) => enqueue(() => kernel.exec(String(code), namespaceKey(), "<run>")).then(publicOutput),
+    /** Stops the running code (and cancels queued runs). */
+    stop: () => kernel.stop(),
+    /** Promise of a list of outputs: runs the page's cells in order, stopping at the first error. */
+    runAll,
+    /** Versions: {pyodide, python, numpy, tinycnn} (null until loaded, tinycnn from the manifest). */
+    info: () => {
+      const i = kernel.info || {};
+      return { pyodide: i.pyodide || null, python: i.python || null, numpy: i.numpy || null,
+        tinycnn: i.tinycnn || (manifestCache ? manifestCache.tinycnn : null) };
+    },
+    /** State of the runtime: "idle" | "loading" | "ready" | "failed". */
+    state: () => kernel.state,
+  };
+
+  if (window.document$ && typeof window.document$.subscribe === "function") {
+    window.document$.subscribe(() => enhance());
+  } else if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", enhance);
+  } else {
+    enhance();
+  }
+})();

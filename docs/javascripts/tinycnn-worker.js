@@ -1,0 +1,208 @@
+/* tinycnn in-page Python: the Web Worker that owns Pyodide.
+ *
+ * A classic worker (importScripts), so the same file boots Pyodide 0.17 and current Pyodide
+ * releases. It only uses the JS API common to both: loadPyodide({indexURL}), loadPackage(names),
+ * loadPackagesFromImports(code), runPython, setInterruptBuffer, version. Binary files (the wheel,
+ * the data) are fetched here and handed to Python as base64 strings; Python unpacks them.
+ *
+ * Messages in:  {type: "init", config}            config: see runtime.js (indexURL, wheelURL, ...)
+ *               {type: "run", id, code, namespace, cellName}
+ *               {type: "forget", namespace}
+ * Messages out: {type: "progress", stage, label}  stage: runtime | numpy | tinycnn | package
+ *               {type: "ready", info}             info: {pyodide, python, numpy, tinycnn}
+ *               {type: "failed", message, kind}   kind: load | numpy-missing | setup
+ *               {type: "result", id, output}      output: run_cell's dict
+ */
+"use strict";
+
+let py = null;
+let config = null;
+let interruptBuffer = null;
+const loadedExtras = new Set();
+
+function post(message) { self.postMessage(message); }
+
+function toBase64(buffer) {
+  const bytes = new Uint8Array(buffer);
+  let binary = "";
+  const chunk = 0x8000;
+  for (let i = 0; i < bytes.length; i += chunk) {
+    binary += String.fromCharCode.apply(null, bytes.subarray(i, i + chunk));
+  }
+  return btoa(binary);
+}
+
+async function fetchOk(url, what) {
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (error) {
+    throw new Error(`could not download ${what} from ${url} (${error.message || error})`);
+  }
+  if (!response.ok) {
+    throw new Error(`could not download ${what} from ${url} (HTTP ${response.status})`);
+  }
+  return response;
+}
+
+// Python side of the bootstrap: unpack the wheel onto sys.path, write data files, load the
+// cell runner (the very file the site build uses) as a module.
+const SETUP_PY = `
+import base64, io, json, os, sys, types, zipfile, importlib
+import js
+
+def _tc_setup():
+    target = "/home/pyodide/tinycnn_site"
+    os.makedirs(target, exist_ok=True)
+    with zipfile.ZipFile(io.BytesIO(base64.b64decode(js.tcWheel))) as wheel:
+        wheel.extractall(target)
+    if target not in sys.path:
+        sys.path.insert(0, target)
+    importlib.invalidate_caches()
+    data_dir = str(js.tcDataDir)
+    os.makedirs(data_dir, exist_ok=True)
+    files = json.loads(js.tcDataFiles)
+    for name, payload in files.items():
+        with open(os.path.join(data_dir, name), "wb") as handle:
+            handle.write(base64.b64decode(payload))
+    os.environ["TINYCNN_DATA"] = data_dir
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    module = types.ModuleType("tinycnn_cellrunner")
+    module.__file__ = "cellrunner.py"
+    exec(compile(str(js.tcCellrunner), "cellrunner.py", "exec"), module.__dict__)
+    sys.modules["tinycnn_cellrunner"] = module
+    import numpy, tinycnn
+    return json.dumps({
+        "python": sys.version.split()[0],
+        "numpy": numpy.__version__,
+        "tinycnn": tinycnn.__version__,
+    })
+
+_tc_namespaces = {}
+
+def _tc_run(namespace_key, cell_name):
+    import tinycnn_cellrunner
+    namespace = _tc_namespaces.setdefault(str(namespace_key), {"__name__": "__main__"})
+    output = tinycnn_cellrunner.run_cell(str(js.tcCode), namespace, str(cell_name))
+    return json.dumps(output)
+
+def _tc_forget(namespace_key):
+    _tc_namespaces.pop(str(namespace_key), None)
+`;
+
+async function init(cfg) {
+  config = cfg;
+  const sizes = cfg.sizes || {};
+  post({ type: "progress", stage: "runtime", bytes: sizes.runtime || null });
+  try {
+    importScripts(cfg.indexURL + "pyodide.js");
+  } catch (error) {
+    throw Object.assign(new Error(
+      `could not load the Python runtime from ${cfg.indexURL}pyodide.js (${error.message || error})`),
+      { kind: "load" });
+  }
+  if (typeof loadPyodide !== "function") {
+    throw Object.assign(new Error(`${cfg.indexURL}pyodide.js does not define loadPyodide()`), { kind: "load" });
+  }
+  try {
+    py = await loadPyodide({ indexURL: cfg.indexURL });
+  } catch (error) {
+    throw Object.assign(new Error(
+      `the Python runtime at ${cfg.indexURL} failed to start (${error.message || error})`), { kind: "load" });
+  }
+  // Pyodide 0.17 resolves with the API object and also sets globalThis.pyodide.
+  if (!py || typeof py.runPython !== "function") py = self.pyodide;
+  const version = String(py.version);
+  if (cfg.interruptBuffer && typeof py.setInterruptBuffer === "function") {
+    interruptBuffer = cfg.interruptBuffer;
+    py.setInterruptBuffer(interruptBuffer);
+  }
+
+  post({ type: "progress", stage: "numpy", bytes: sizes.numpy || null });
+  let loadError = null;
+  try {
+    await py.loadPackage(["numpy"]);
+  } catch (error) {
+    loadError = error;
+  }
+  let hasNumpy = false;
+  try {
+    hasNumpy = py.runPython("import importlib.util\nimportlib.util.find_spec('numpy') is not None") === true;
+  } catch (error) { hasNumpy = false; }
+  if (!hasNumpy) {
+    throw Object.assign(new Error(
+      `this Python runtime (Pyodide ${version}, loaded from ${cfg.indexURL}) has no NumPy package, ` +
+      `and tinycnn needs NumPy` + (loadError ? ` (loading it failed: ${loadError.message || loadError})` : "") +
+      `. Use a Pyodide distribution that includes NumPy, e.g. the self-hosted default ` +
+      `(extra.tinycnn.runtime: self-hosted).`), { kind: "numpy-missing", pyodide: version });
+  }
+
+  post({ type: "progress", stage: "tinycnn", bytes: cfg.wheelSize || null });
+  const [wheel, cellrunner, ...data] = await Promise.all([
+    fetchOk(cfg.wheelURL, "the tinycnn wheel").then((r) => r.arrayBuffer()),
+    fetchOk(cfg.cellrunnerURL, "the cell runner").then((r) => r.text()),
+    ...cfg.data.map((item) => fetchOk(item.url, item.name).then((r) => r.arrayBuffer())),
+  ]);
+  const dataFiles = {};
+  cfg.data.forEach((item, i) => { dataFiles[item.name] = toBase64(data[i]); });
+  self.tcWheel = toBase64(wheel);
+  self.tcCellrunner = cellrunner;
+  self.tcDataFiles = JSON.stringify(dataFiles);
+  self.tcDataDir = cfg.dataDir;
+  let info;
+  try {
+    py.runPython(SETUP_PY);
+    info = JSON.parse(py.runPython("_tc_setup()"));
+  } catch (error) {
+    throw Object.assign(new Error(`installing tinycnn in the page failed: ${error.message || error}`),
+      { kind: "setup" });
+  }
+  self.tcWheel = self.tcDataFiles = null;
+  info.pyodide = version;
+  return info;
+}
+
+async function loadImports(code) {
+  // Pyodide packages that the code imports (e.g. matplotlib), loaded on demand.
+  const wanted = (config.packages || []).filter((name) =>
+    !loadedExtras.has(name) && new RegExp(`^\\s*(import|from)\\s+${name}\\b`, "m").test(code));
+  if (wanted.length) {
+    const bytes = wanted.reduce((sum, name) => sum + ((config.sizes || {})["package:" + name] || 0), 0);
+    post({ type: "progress", stage: "package", label: wanted.join(", "), bytes: bytes || null });
+  }
+  if (typeof py.loadPackagesFromImports === "function") {
+    try { await py.loadPackagesFromImports(code); } catch (error) { /* the import itself will report it */ }
+  }
+  wanted.forEach((name) => loadedExtras.add(name));
+  if (wanted.length) post({ type: "progress", stage: "packages-done" });
+}
+
+async function run(message) {
+  await loadImports(message.code);
+  self.tcCode = message.code;
+  if (interruptBuffer) interruptBuffer[0] = 0;
+  const json = py.runPython(
+    `_tc_run(${JSON.stringify(message.namespace)}, ${JSON.stringify(message.cellName || "<cell>")})`);
+  self.tcCode = null;
+  return JSON.parse(json);
+}
+
+let queue = Promise.resolve();
+
+self.onmessage = (event) => {
+  const message = event.data;
+  if (message.type === "init") {
+    queue = queue.then(() => init(message.config)).then(
+      (info) => post({ type: "ready", info }),
+      (error) => post({ type: "failed", kind: error.kind || "load", message: error.message || String(error),
+        pyodide: error.pyodide || null }));
+  } else if (message.type === "run") {
+    queue = queue.then(() => run(message)).then(
+      (output) => post({ type: "result", id: message.id, output }),
+      (error) => post({ type: "result", id: message.id, output: {
+        stdout: "", stderr: "", result: null, images: [],
+        error: `the page's Python runtime failed: ${error.message || error}` } }));
+  } else if (message.type === "forget") {
+    queue = queue.then(() => { if (py) py.runPython(`_tc_forget(${JSON.stringify(message.namespace)})`); });
+  }
+};

@@ -1,0 +1,140 @@
+"""Fixtures for the browser tests: the built site served on 127.0.0.1 and Debian's Chromium.
+
+Everything stays on this machine: the server listens on 127.0.0.1 (port 0: the OS picks a free
+port), Chromium is started with its background networking off, and every request a page makes
+(including the Web Worker's) is recorded so that a test can assert none left 127.0.0.1.
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import threading
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional
+from urllib.parse import urlsplit
+
+import pytest
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
+
+#: How long a test waits for Python to load and a cell to run (ms).
+LOAD_TIMEOUT_MS = 90_000
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    """Serve several folders under URL prefixes, optionally cross-origin isolated."""
+
+    mounts: Dict[str, Path] = {}
+    isolated = False
+
+    def translate_path(self, path: str) -> str:
+        url_path = urlsplit(path).path
+        for prefix, folder in sorted(self.mounts.items(), key=lambda item: -len(item[0])):
+            if url_path.startswith(prefix):
+                rest = url_path[len(prefix):]
+                handler = functools.partial(http.server.SimpleHTTPRequestHandler.translate_path, self)
+                self.directory = str(folder)
+                return handler("/" + rest)
+        return str(Path(self.directory) / "__missing__")
+
+    def end_headers(self) -> None:
+        if self.isolated:
+            self.send_header("Cross-Origin-Opener-Policy", "same-origin")
+            self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
+        super().end_headers()
+
+    def log_message(self, *args) -> None:  # keep test output readable
+        pass
+
+
+class SiteServer:
+    """A threaded HTTP server on 127.0.0.1 serving ``mounts`` (URL prefix -> folder)."""
+
+    def __init__(self, mounts: Dict[str, Path], isolated: bool = False) -> None:
+        handler = type("Handler", (_Handler,), {"mounts": dict(mounts), "isolated": isolated})
+        handler.extensions_map = dict(http.server.SimpleHTTPRequestHandler.extensions_map)
+        handler.extensions_map.update({".wasm": "application/wasm", ".js": "text/javascript",
+                                       ".mjs": "text/javascript", ".data": "application/octet-stream"})
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        self.url = "http://127.0.0.1:%d/" % self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture(scope="session")
+def site_url(built_site: Path) -> Iterator[str]:
+    """Base URL of the built site, served on 127.0.0.1 (not cross-origin isolated)."""
+    server = SiteServer({"/": built_site})
+    yield server.url
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def isolated_site_url(built_site: Path) -> Iterator[str]:
+    """The built site served with COOP/COEP headers (``crossOriginIsolated`` is true)."""
+    server = SiteServer({"/": built_site}, isolated=True)
+    yield server.url
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert executable, "Debian's chromium is needed for the browser tests: apt-get install -y chromium"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class RecordedPage:
+    """A Playwright page plus every request URL it (and its workers) made and its console errors."""
+
+    def __init__(self, context, page) -> None:
+        self.context = context
+        self.page = page
+        self.requests: List[str] = []
+        self.console: List[str] = []
+        context.on("request", lambda request: self.requests.append(request.url))
+        page.on("console", lambda message: self.console.append("%s: %s" % (message.type, message.text)))
+        page.on("pageerror", lambda error: self.console.append("pageerror: %s" % error))
+
+    def foreign_requests(self) -> List[str]:
+        allowed = ("data:", "blob:", "http://127.0.0.1:", "about:")
+        return [url for url in self.requests if not url.startswith(allowed)]
+
+
+@pytest.fixture()
+def new_page(browser) -> Iterator[object]:
+    """Factory: ``new_page(init_script=None, viewport=None)`` -> RecordedPage (closed after the test)."""
+    opened: List[RecordedPage] = []
+
+    def make(init_script: Optional[str] = None, viewport: Optional[dict] = None) -> RecordedPage:
+        context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900})
+        if init_script:
+            context.add_init_script(init_script)
+        page = context.new_page()
+        page.set_default_timeout(LOAD_TIMEOUT_MS)
+        recorded = RecordedPage(context, page)
+        opened.append(recorded)
+        return recorded
+
+    yield make
+    for recorded in opened:
+        recorded.context.close()
