@@ -212,12 +212,21 @@ class Sequential:
             isinstance(last, ActivatedLayer)
             and last.activation.name == self.loss.fused_activation
         )
+        # The first layer's input is the data, which needs no gradient: Conv2D and Dense
+        # (the ActivatedLayers) are told to skip computing it, a sizeable saving.
+        several = len(self.layers) > 1
         if fused:  # softmax/sigmoid + cross-entropy: dL/dz = (p - y) / N, exact and stable
-            grad = last.backward_preactivation(self.loss.gradient_preactivation(y, output))
+            grad_z = self.loss.gradient_preactivation(y, output).astype(output.dtype, copy=False)
+            grad = last.backward_preactivation(grad_z, several)
         else:
-            grad = last.backward(self.loss.gradient(y, output).astype(output.dtype, copy=False))
-        for layer in reversed(self.layers[:-1]):
+            grad = self.loss.gradient(y, output).astype(output.dtype, copy=False)
+            grad = last.backward(grad, several) if isinstance(last, ActivatedLayer) \
+                else last.backward(grad)
+        for layer in reversed(self.layers[1:-1]):
             grad = layer.backward(grad)
+        if several:
+            first = self.layers[0]
+            first.backward(grad, False) if isinstance(first, ActivatedLayer) else first.backward(grad)
 
     def _update(self) -> None:
         weights, grads = [], []

@@ -8,6 +8,14 @@ Like Keras and PyTorch this is *cross-correlation* (the kernel is not flipped)::
 How it is computed (the "im2col" trick): every window the kernel visits is unrolled into one row
 of a matrix ``columns`` ``(N*Ho*Wo, kh*kw*C)``; then a single matrix product with the kernel,
 reshaped to ``(kh*kw*C, filters)``, computes every output cell of every filter at once.
+(For one input channel the same matrix is built transposed, one row per kernel position, which
+NumPy copies much faster; see :func:`_columns`.)
+
+Going backward, the gradient of each input cell collects the contributions of every window that
+covered it. That is computed one kernel position ``(i, j)`` at a time (a loop of ``kh * kw``
+steps, never over pixels or examples): ``grad_rows @ kernel[i, j].T`` is, for every output cell,
+the gradient sent to the input cell under position ``(i, j)``, and it is added to the matching
+view of the input (see :func:`tinycnn.functional.windows.positions`).
 
 Forward and backward sit side by side:
 
@@ -28,12 +36,34 @@ from .shapes import from_batch, to_batch
 class ConvCache(NamedTuple):
     """What :func:`conv2d_backward` needs from the forward pass."""
 
-    columns: np.ndarray  # (N*Ho*Wo, kh*kw*C): every window, one per row
+    columns: np.ndarray  # (N*Ho*Wo, kh*kw*C) every window, one per row -- or its transpose
+    transposed: bool  # True: columns is (kh*kw, N*Ho*Wo) (single input channel)
     kernel: np.ndarray  # (kh, kw, C, F)
     padded_shape: Tuple[int, int, int, int]  # (N, Hp, Wp, C)
     padding: windows.Padding
     strides: windows.Pair
     out_shape: Tuple[int, int, int, int]  # (N, Ho, Wo, F)
+
+
+def _columns(x_padded: np.ndarray, window: windows.Pair, strides: windows.Pair,
+             out_hw: windows.Pair) -> Tuple[np.ndarray, bool]:
+    """The im2col matrix of ``x_padded`` ``(N, Hp, Wp, C)``: ``(columns, transposed)``.
+
+    Normally ``columns`` is ``(N*Ho*Wo, kh*kw*C)``: row ``r`` holds the window of output cell
+    ``r``. Built by one copy of the zero-copy window view.
+
+    With a single input channel that copy would move one number at a time, so the matrix is
+    built transposed instead, ``(kh*kw, N*Ho*Wo)``: row ``p`` holds what kernel position ``p``
+    sees in every window, i.e. one contiguous block copy per kernel position.
+    """
+    n, _, _, channels = x_padded.shape
+    if channels == 1:
+        columns = np.empty((window[0] * window[1], n) + tuple(out_hw), dtype=x_padded.dtype)
+        for index, rows, cols in windows.positions(window, strides, out_hw):
+            columns[index] = x_padded[:, rows, cols, 0]
+        return columns.reshape(window[0] * window[1], -1), True
+    patches = windows.extract_windows(x_padded, window, strides, out_hw)
+    return patches.reshape(-1, window[0] * window[1] * channels), False  # the one copy
 
 
 def conv2d_forward(
@@ -57,25 +87,28 @@ def conv2d_forward(
     k_h, k_w, channels, filters = kernel.shape
     (out_h, out_w), pads = windows.plan(x.shape, (k_h, k_w), strides, padding, "kernel")
     x_padded = windows.pad(x, pads)
-    patches = windows.extract_windows(x_padded, (k_h, k_w), strides, (out_h, out_w))
-    columns = patches.reshape(-1, k_h * k_w * channels)  # the one copy: (N*Ho*Wo, kh*kw*C)
-    out = columns @ kernel.reshape(-1, filters)  # (N*Ho*Wo, F)
+    columns, transposed = _columns(x_padded, (k_h, k_w), strides, (out_h, out_w))
+    kernel_matrix = kernel.reshape(-1, filters)  # (kh*kw*C, F)
+    out = (columns.T if transposed else columns) @ kernel_matrix  # (N*Ho*Wo, F)
     if bias is not None:
         out += bias
     out_shape = (x.shape[0], out_h, out_w, filters)
-    cache = ConvCache(columns, kernel, x_padded.shape, pads, strides, out_shape)
+    cache = ConvCache(columns, transposed, kernel, x_padded.shape, pads, strides, out_shape)
     return out.reshape(out_shape), cache
 
 
 def conv2d_backward(
-    grad_output: np.ndarray, cache: ConvCache
-) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    grad_output: np.ndarray, cache: ConvCache, input_gradient: bool = True
+) -> Tuple[Optional[np.ndarray], np.ndarray, np.ndarray]:
     """Gradients of the convolution.
 
     Parameters
     ----------
     grad_output : (N, Ho, Wo, F) ``dL/d(out)``.
     cache : from :func:`conv2d_forward`.
+    input_gradient : bool
+        ``False`` skips ``grad_x`` (returned as None): a model's first layer needs no gradient
+        for its input, the data.
 
     Returns
     -------
@@ -85,12 +118,26 @@ def conv2d_backward(
     """
     k_h, k_w, channels, filters = cache.kernel.shape
     grad_rows = grad_output.reshape(-1, filters)  # (N*Ho*Wo, F)
-    grad_kernel = (cache.columns.T @ grad_rows).reshape(cache.kernel.shape)
+    # every window times the gradient at its output cell, summed: columns.T @ grad_rows, written
+    # so that BLAS reads both matrices row by row (measured ~1.5x faster than a transposed read)
+    if cache.transposed:
+        grad_kernel = cache.columns @ grad_rows  # (kh*kw, F) for one input channel
+    else:
+        grad_kernel = (grad_rows.T @ cache.columns).T  # (kh*kw*C, F)
+    grad_kernel = grad_kernel.reshape(cache.kernel.shape)
     grad_bias = grad_rows.sum(axis=0)
-    grad_columns = grad_rows @ cache.kernel.reshape(-1, filters).T  # (N*Ho*Wo, kh*kw*C)
+    if not input_gradient:
+        return None, grad_kernel, grad_bias
     n, out_h, out_w, _ = cache.out_shape
-    grad_windows = grad_columns.reshape(n, out_h, out_w, k_h, k_w, channels)
-    grad_padded = windows.scatter_windows(grad_windows, cache.padded_shape, cache.strides)
+    # per kernel position (i, j): kernel[i, j].T maps a gradient per output cell (F values)
+    # to the gradient of the input cell under (i, j) (C values); add it onto that view.
+    kernel_t = np.ascontiguousarray(cache.kernel.reshape(k_h * k_w, channels, filters)
+                                    .transpose(0, 2, 1))  # (kh*kw, F, C)
+    share = np.empty((grad_rows.shape[0], channels), dtype=grad_rows.dtype)  # reused buffer
+    grad_padded = np.zeros(cache.padded_shape, dtype=grad_rows.dtype)
+    for index, rows, cols in windows.positions((k_h, k_w), cache.strides, (out_h, out_w)):
+        np.matmul(grad_rows, kernel_t[index], out=share)
+        grad_padded[:, rows, cols, :] += share.reshape(n, out_h, out_w, channels)
     return windows.crop(grad_padded, cache.padding), grad_kernel, grad_bias
 
 

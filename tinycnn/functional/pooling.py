@@ -9,7 +9,7 @@ size, so the windows tile the map without overlapping, as in the article's 2x2 e
 """
 from __future__ import annotations
 
-from typing import NamedTuple, Optional, Tuple
+from typing import NamedTuple, Optional, Tuple, Union
 
 import numpy as np
 
@@ -25,30 +25,51 @@ class PoolCache(NamedTuple):
     strides: windows.Pair
     padding: windows.Padding
     padded_shape: Tuple[int, int, int, int]
-    winners: Optional[np.ndarray]  # max pooling: (N, Ho, Wo, 1, C) index of the max in each window
-    counts: Optional[np.ndarray]  # average pooling: (1, Ho, Wo, 1) real (unpadded) cells per window
+    x_padded: Optional[np.ndarray]  # max pooling: the (padded) input, to find each window's winner
+    out: Optional[np.ndarray]  # max pooling: (N, Ho, Wo, C) the maxima
+    counts: Union[np.ndarray, float, None]  # average pooling: real (unpadded) cells per window
+
+
+# How pooling is computed: instead of copying every window out (kh*kw copies of the image),
+# loop over the kh*kw *kernel positions* (4 for a 2x2 window, never over pixels or examples).
+# windows.positions gives, for position (i, j), the view x_padded[:, rows, cols, :] of shape
+# (N, Ho, Wo, C) holding the cell under (i, j) of every window at once; the max (or sum) of a
+# window is then the element-wise max (or sum) of these kh*kw views.
 
 
 def max_pool2d_forward(x: np.ndarray, window, strides, padding: str):
     """Max pooling of a batch ``(N, H, W, C)`` -> ``((N, Ho, Wo, C), PoolCache)``, no checks."""
     out_hw, pads = windows.plan(x.shape, window, strides, padding, "pool window")
     x_padded = windows.pad(x, pads, value=-np.inf)  # padding never wins a max
-    patches = windows.extract_windows(x_padded, window, strides, out_hw)
-    n, out_h, out_w, k_h, k_w, c = patches.shape
-    flat = patches.reshape(n, out_h, out_w, k_h * k_w, c)  # window cells along axis 3
-    winners = flat.argmax(axis=3)[:, :, :, None, :]  # first maximum, like PyTorch
-    out = np.take_along_axis(flat, winners, axis=3)[:, :, :, 0, :]
-    return out, PoolCache(window, strides, pads, x_padded.shape, winners, None)
+    out = None
+    for index, rows, cols in windows.positions(window, strides, out_hw):
+        cells = x_padded[:, rows, cols, :]  # (N, Ho, Wo, C): this cell of every window
+        if out is None:
+            out = cells.copy()
+        else:
+            np.maximum(out, cells, out=out)
+    return out, PoolCache(window, strides, pads, x_padded.shape, x_padded, out, None)
 
 
 def max_pool2d_backward(grad_output: np.ndarray, cache: PoolCache) -> np.ndarray:
-    """``dL/d(out)`` ``(N, Ho, Wo, C)`` -> ``dL/dx`` ``(N, H, W, C)``: all to each window's winner."""
-    n, out_h, out_w, c = grad_output.shape
-    k_h, k_w = cache.window
-    grad_flat = np.zeros((n, out_h, out_w, k_h * k_w, c), dtype=grad_output.dtype)
-    np.put_along_axis(grad_flat, cache.winners, grad_output[:, :, :, None, :], axis=3)
-    grad_windows = grad_flat.reshape(n, out_h, out_w, k_h, k_w, c)
-    grad_padded = windows.scatter_windows(grad_windows, cache.padded_shape, cache.strides)
+    """``dL/d(out)`` ``(N, Ho, Wo, C)`` -> ``dL/dx`` ``(N, H, W, C)``: all to each window's winner.
+
+    The winner is the first cell (row-major) holding the window's maximum, as in PyTorch: a tie
+    sends the whole gradient to one cell, not to every tied cell.
+    """
+    grad_padded = np.zeros(cache.padded_shape, dtype=grad_output.dtype)
+    add = windows.overlapping(cache.window, cache.strides)
+    last = cache.window[0] * cache.window[1] - 1
+    unclaimed = cache.out.copy()  # each window's maximum, until a cell claims it
+    for index, rows, cols in windows.positions(cache.window, cache.strides, grad_output.shape[1:3]):
+        wins = cache.x_padded[:, rows, cols, :] == unclaimed
+        if index < last:  # a claimed maximum becomes NaN, which equals nothing: no second winner
+            np.copyto(unclaimed, np.nan, where=wins)
+        target = grad_padded[:, rows, cols, :]
+        if add:  # windows overlap: a cell can win several windows
+            target += grad_output * wins
+        else:  # each cell is in one window only: write straight into place
+            np.multiply(grad_output, wins, out=target)
     return windows.crop(grad_padded, cache.padding)
 
 
@@ -59,19 +80,32 @@ def avg_pool2d_forward(x: np.ndarray, window, strides, padding: str):
     (the padding is not counted), as in Keras/TensorFlow.
     """
     out_hw, pads = windows.plan(x.shape, window, strides, padding, "pool window")
-    sums = windows.extract_windows(windows.pad(x, pads), window, strides, out_hw).sum(axis=(3, 4))
-    ones = windows.pad(np.ones((1,) + x.shape[1:3] + (1,), dtype=x.dtype), pads)
-    counts = windows.extract_windows(ones, window, strides, out_hw).sum(axis=(3, 4))
-    padded_shape = (x.shape[0], ones.shape[1], ones.shape[2], x.shape[3])
-    return sums / counts, PoolCache(window, strides, pads, padded_shape, None, counts)
+    x_padded = windows.pad(x, pads)
+    sums = None
+    for index, rows, cols in windows.positions(window, strides, out_hw):
+        if sums is None:
+            sums = x_padded[:, rows, cols, :].copy()
+        else:
+            sums += x_padded[:, rows, cols, :]
+    if pads == ((0, 0), (0, 0)):
+        counts = float(window[0] * window[1])  # every window is full
+    else:  # count the real cells of each window: the same window sums over an image of ones
+        ones = windows.pad(np.ones((1,) + x.shape[1:3] + (1,), dtype=x.dtype), pads)
+        counts = windows.extract_windows(ones, window, strides, out_hw).sum(axis=(3, 4))
+    sums /= counts
+    return sums, PoolCache(window, strides, pads, x_padded.shape, None, None, counts)
 
 
 def avg_pool2d_backward(grad_output: np.ndarray, cache: PoolCache) -> np.ndarray:
     """``dL/d(out)`` -> ``dL/dx``: each window's gradient shared equally by its real cells."""
-    n, out_h, out_w, c = grad_output.shape
-    share = (grad_output / cache.counts)[:, :, :, None, None, :]
-    grad_windows = np.broadcast_to(share, (n, out_h, out_w) + cache.window + (c,))
-    grad_padded = windows.scatter_windows(grad_windows, cache.padded_shape, cache.strides)
+    share = grad_output / cache.counts  # (N, Ho, Wo, C)
+    grad_padded = np.zeros(cache.padded_shape, dtype=grad_output.dtype)
+    add = windows.overlapping(cache.window, cache.strides)
+    for index, rows, cols in windows.positions(cache.window, cache.strides, grad_output.shape[1:3]):
+        if add:
+            grad_padded[:, rows, cols, :] += share
+        else:
+            grad_padded[:, rows, cols, :] = share
     return windows.crop(grad_padded, cache.padding)
 
 

@@ -5,11 +5,14 @@ This module answers three questions, for both layers:
 
 * how big is the output, and how much padding does ``"same"`` add (:func:`output_size`)?
 * what does every window hold (:func:`extract_windows`, a zero-copy view)?
+* which image cells does one *kernel position* ``(i, j)`` see across all windows
+  (:func:`positions`)? Looping over the ``kh * kw`` kernel positions (never over pixels or
+  examples) turns pooling and the convolution's backward pass into a few whole-array operations.
 * how does a gradient per window flow back to the image cells (:func:`scatter_windows`)?
 """
 from __future__ import annotations
 
-from typing import Tuple
+from typing import Iterator, Tuple
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -85,6 +88,26 @@ def extract_windows(x_padded: np.ndarray, window: Pair, strides: Pair, out: Pair
     )
 
 
+def positions(window: Pair, strides: Pair, out: Pair) -> Iterator[Tuple[int, slice, slice]]:
+    """For every kernel position ``(i, j)`` (row-major), the input cells it covers in all windows.
+
+    Yields ``(index, rows, cols)`` with ``index = i * kw + j``: ``x_padded[:, rows, cols, :]`` is
+    an ``(N, Ho, Wo, C)`` view holding, for every output cell, the input cell under kernel
+    position ``(i, j)``. Example: a 2x2 window with stride 2 has four positions; position 0 sees
+    the top-left cell of every window, ``x_padded[:, 0:2*Ho-1:2, 0:2*Wo-1:2, :]``.
+    """
+    for i in range(window[0]):
+        rows = slice(i, i + strides[0] * (out[0] - 1) + 1, strides[0])
+        for j in range(window[1]):
+            cols = slice(j, j + strides[1] * (out[1] - 1) + 1, strides[1])
+            yield i * window[1] + j, rows, cols
+
+
+def overlapping(window: Pair, strides: Pair) -> bool:
+    """True when neighbouring windows share cells (a stride smaller than the window)."""
+    return strides[0] < window[0] or strides[1] < window[1]
+
+
 def scatter_windows(grad_windows: np.ndarray, padded_shape, strides: Pair) -> np.ndarray:
     """The adjoint of :func:`extract_windows`: add each window's gradient back onto its cells.
 
@@ -100,11 +123,8 @@ def scatter_windows(grad_windows: np.ndarray, padded_shape, strides: Pair) -> np
     """
     _, out_h, out_w, k_h, k_w, _ = grad_windows.shape
     grad = np.zeros(padded_shape, dtype=grad_windows.dtype)
-    for i in range(k_h):
-        rows = slice(i, i + strides[0] * (out_h - 1) + 1, strides[0])
-        for j in range(k_w):
-            cols = slice(j, j + strides[1] * (out_w - 1) + 1, strides[1])
-            grad[:, rows, cols, :] += grad_windows[:, :, :, i, j, :]
+    for index, rows, cols in positions((k_h, k_w), strides, (out_h, out_w)):
+        grad[:, rows, cols, :] += grad_windows[:, :, :, index // k_w, index % k_w, :]
     return grad
 
 

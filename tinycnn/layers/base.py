@@ -136,11 +136,14 @@ class ActivatedLayer(Layer):
         self._a = self.activation.forward(z)
         return self._a
 
-    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+    def backward(self, grad_output: np.ndarray, input_gradient: bool = True) -> Optional[np.ndarray]:
+        """``dL/d(output)`` -> ``dL/d(input)`` (None when ``input_gradient=False``, which a model
+        passes to its first layer: the data needs no gradient, so that work is skipped)."""
         grad_z = self.activation.backward(grad_output, self._z, self._a)
-        return self.backward_preactivation(grad_z)
+        return self.backward_preactivation(grad_z, input_gradient)
 
-    def backward_preactivation(self, grad_z: np.ndarray) -> np.ndarray:
+    def backward_preactivation(self, grad_z: np.ndarray,
+                               input_gradient: bool = True) -> Optional[np.ndarray]:
         raise NotImplementedError
 
 

@@ -81,8 +81,8 @@ class Conv2D(ActivatedLayer):
         z, self._cache = conv2d_forward(x, self.kernel, self.bias, self.strides, self.padding)
         return self._activate(z)
 
-    def backward_preactivation(self, grad_z: np.ndarray) -> np.ndarray:
-        grad_x, grad_kernel, grad_bias = conv2d_backward(grad_z, self._cache)
+    def backward_preactivation(self, grad_z: np.ndarray, input_gradient: bool = True):
+        grad_x, grad_kernel, grad_bias = conv2d_backward(grad_z, self._cache, input_gradient)
         self.grads = [grad_kernel] + ([grad_bias] if self.use_bias else [])
         return grad_x
 

@@ -97,10 +97,10 @@ class Dense(ActivatedLayer):
             z += self.bias
         return self._activate(z)
 
-    def backward_preactivation(self, grad_z: np.ndarray) -> np.ndarray:
+    def backward_preactivation(self, grad_z: np.ndarray, input_gradient: bool = True):
         grad_kernel = self._x.T @ grad_z  # (features, units)
         self.grads = [grad_kernel] + ([grad_z.sum(axis=0)] if self.use_bias else [])
-        return grad_z @ self.kernel.T
+        return grad_z @ self.kernel.T if input_gradient else None
 
 
 class Activation(ActivatedLayer):
@@ -119,7 +119,7 @@ class Activation(ActivatedLayer):
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         return self._activate(x)
 
-    def backward_preactivation(self, grad_z: np.ndarray) -> np.ndarray:
+    def backward_preactivation(self, grad_z: np.ndarray, input_gradient: bool = True):
         return grad_z
 
 
