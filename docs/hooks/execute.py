@@ -142,10 +142,69 @@ def _seed_everything() -> None:
     set_random_seed(0)
 
 
+# ----------------------------------------------------------------------------------------------
+# A cache of cell outputs, so that `mkdocs serve` rebuilds fast
+# ----------------------------------------------------------------------------------------------
+CACHE_DIR = ROOT / ".cache" / "tinycnn-cells"
+_code_fingerprint: Optional[str] = None
+
+
+def _fingerprint_code() -> str:
+    """Hash of everything that can change a cell's output besides its source: tinycnn's code and
+    data files, this hook, cellrunner, and the versions of Python and the libraries."""
+    global _code_fingerprint
+    if _code_fingerprint is None:
+        digest = hashlib.sha256()
+        paths = sorted((ROOT / "tinycnn").rglob("*")) + [HOOKS / "cellrunner.py", Path(__file__)]
+        for path in paths:
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(ROOT)).encode())
+                digest.update(path.read_bytes())
+        digest.update(sys.version.encode())
+        for name in ("numpy", "matplotlib", "sklearn", "PIL"):
+            try:
+                module = importlib.import_module(name)
+            except ImportError:
+                continue
+            digest.update(("%s=%s" % (name, getattr(module, "__version__", "?"))).encode())
+        _code_fingerprint = digest.hexdigest()
+    return _code_fingerprint
+
+
+def _cache_path(cells: List[Cell], page_path: str) -> Optional[Path]:
+    """Where the outputs of this exact page are cached; None when caching is off
+    (``TINYCNN_CELL_CACHE=0``)."""
+    if os.environ.get("TINYCNN_CELL_CACHE", "1") == "0":
+        return None
+    digest = hashlib.sha256(_fingerprint_code().encode())
+    digest.update(page_path.encode())
+    for cell in cells:
+        digest.update(b"\x00cell\x00" + cell.source.encode())
+    return CACHE_DIR / ("%s.json" % digest.hexdigest())
+
+
 def run_page_cells(cells: List[Cell], page_path: str) -> None:
-    """Run the cells of one page in order, in one namespace; raise PluginError on failure."""
+    """Run the cells of one page in order, in one namespace; raise PluginError on failure.
+
+    Outputs of a page whose cells, tinycnn and environment are unchanged come from a cache in
+    ``.cache/tinycnn-cells`` (set ``TINYCNN_CELL_CACHE=0`` to always run).
+    """
     if not cells:
         return
+    cache = _cache_path(cells, page_path)
+    if cache is not None and cache.exists():
+        outputs = json.loads(cache.read_text(encoding="utf-8"))
+        for cell, output in zip(cells, outputs):
+            cell.output = output
+        log.info("cell outputs of %s unchanged: taken from the cache", page_path)
+        return
+    _execute(cells, page_path)
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps([cell.output for cell in cells]), encoding="utf-8")
+
+
+def _execute(cells: List[Cell], page_path: str) -> None:
     namespace: Dict[str, Any] = {"__name__": "__main__"}
     previous_cwd = os.getcwd()
     _reset_matplotlib()
