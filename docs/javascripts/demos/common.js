@@ -269,7 +269,8 @@
       set(text, kind) { node.textContent = text; node.dataset.kind = kind || ""; },
       loading() {
         const state = window.tinycnnSite && window.tinycnnSite.state ? window.tinycnnSite.state() : "idle";
-        if (state !== "ready") this.set("Loading Python (Pyodide, NumPy and tinycnn) in your browser…", "busy");
+        this.set(state === "ready" ? "Computing in your browser…"
+          : "Loading Python (Pyodide, NumPy and tinycnn) in your browser…", "busy");
       },
       error(error) { this.set("Python error: " + (error && error.message ? error.message : error), "error"); },
     };
