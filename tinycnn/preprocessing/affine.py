@@ -128,26 +128,35 @@ def apply_affine(images: np.ndarray, matrices: np.ndarray, fill_mode: str = "nea
     source = matrices @ grid  # (n, 3, P)
     src_r, src_c = source[:, 0, :], source[:, 1, :]
     work = images.astype(np.float32) if images.dtype.kind != "f" else images
-    batch = np.arange(n)[:, None]
-    if order == 0:
-        near_r = np.floor(src_r + 0.5).astype(np.int64)
-        near_c = np.floor(src_c + 0.5).astype(np.int64)
-        corners = [(near_r, near_c, None)]
-    else:
-        r0 = np.floor(src_r).astype(np.int64)
-        c0 = np.floor(src_c).astype(np.int64)
-        wr = (src_r - r0)[..., None].astype(work.dtype)
-        wc = (src_c - c0)[..., None].astype(work.dtype)
-        corners = [(r0, c0, (1 - wr) * (1 - wc)), (r0, c0 + 1, (1 - wr) * wc),
-                   (r0 + 1, c0, wr * (1 - wc)), (r0 + 1, c0 + 1, wr * wc)]
-    result = np.zeros((n, height * width, channels), dtype=work.dtype)
-    for corner_r, corner_c, weight in corners:  # 1 or 4 gathers for the whole batch
-        values = work[batch, _fold(corner_r, height, fill_mode), _fold(corner_c, width, fill_mode)]
+    pixels = work.reshape(n * height * width, channels)
+    offsets = np.arange(n)[:, None] * (height * width)  # first pixel of each image
+    fill = work.dtype.type(cval)
+
+    def gather(rows_index: np.ndarray, cols_index: np.ndarray) -> np.ndarray:
+        """Pixels at integer positions ``(n, P)`` -> ``(n, P, channels)``, filled outside."""
+        flat = (offsets + _fold(rows_index, height, fill_mode) * width
+                + _fold(cols_index, width, fill_mode))
+        values = np.take(pixels, flat, axis=0)
         if fill_mode == "constant":
-            outside = ((corner_r < 0) | (corner_r >= height) | (corner_c < 0)
-                       | (corner_c >= width))
-            values = np.where(outside[..., None], work.dtype.type(cval), values)
-        result += values if weight is None else values * weight
+            outside = ((rows_index < 0) | (rows_index >= height) | (cols_index < 0)
+                       | (cols_index >= width))
+            values[outside] = fill
+        return values
+
+    if order == 0:
+        result = gather(np.floor(src_r + 0.5).astype(np.int64),
+                        np.floor(src_c + 0.5).astype(np.int64))
+    else:  # bilinear: interpolate along columns on the two rows, then between the rows
+        r0 = np.floor(src_r)
+        c0 = np.floor(src_c)
+        wr = (src_r - r0).astype(work.dtype)[..., None]
+        wc = (src_c - c0).astype(work.dtype)[..., None]
+        r0, c0 = r0.astype(np.int64), c0.astype(np.int64)
+        top_left = gather(r0, c0)
+        top = top_left + (gather(r0, c0 + 1) - top_left) * wc
+        bottom_left = gather(r0 + 1, c0)
+        bottom = bottom_left + (gather(r0 + 1, c0 + 1) - bottom_left) * wc
+        result = top + (bottom - top) * wr
     result = result.reshape(n, height, width, channels)
     if images.dtype.kind in "iu":
         info = np.iinfo(images.dtype)
