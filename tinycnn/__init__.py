@@ -10,6 +10,7 @@ __version__ = "0.1.0"
 
 from . import (  # noqa: E402  (the version must be importable without NumPy work)
     callbacks,
+    datasets,
     functional,
     initializers,
     layers,
@@ -17,11 +18,12 @@ from . import (  # noqa: E402  (the version must be importable without NumPy wor
     metrics,
     models,
     optimizers,
+    preprocessing,
     utils,
 )
 from .models import Sequential  # noqa: E402
 
 __all__ = [
-    "__version__", "callbacks", "functional", "initializers", "layers", "losses", "metrics",
-    "models", "optimizers", "utils", "Sequential",
+    "__version__", "callbacks", "datasets", "functional", "initializers", "layers", "losses", "metrics",
+    "models", "optimizers", "preprocessing", "utils", "Sequential",
 ]
