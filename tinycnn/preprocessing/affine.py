@@ -18,8 +18,6 @@ Conventions (all angles in degrees):
 """
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 
 FILL_MODES = ("nearest", "constant", "reflect", "wrap")

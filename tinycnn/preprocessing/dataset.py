@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numbers
 import os
-from pathlib import Path
 from typing import Any, Iterator as TypingIterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
