@@ -495,7 +495,10 @@ class Sequential:
         if not os.path.exists(path):
             raise FileNotFoundError(f"weights file {os.fspath(path)!r} does not exist")
         try:
-            with np.load(path, allow_pickle=False) as archive:
+            with open(path, "rb") as handle:
+                archive = np.load(handle, allow_pickle=False)
+                if not hasattr(archive, "files"):  # a single array (.npy), not an archive
+                    raise ValueError("it holds a single array, not an .npz archive of arrays")
                 names = sorted(archive.files, key=lambda n: int(n[4:]) if n[4:].isdigit() else -1)
                 if any(not (n.startswith("arr_") and n[4:].isdigit()) for n in names):
                     raise ValueError(f"unexpected arrays {names}")
@@ -507,7 +510,7 @@ class Sequential:
             ) from None
         try:
             self.set_weights(weights)
-        except ValueError as error:
+        except (ValueError, TypeError) as error:
             raise ValueError(
                 f"the weights in {os.fspath(path)!r} do not fit this model: {error}"
             ) from None

@@ -4,6 +4,10 @@ Every activation is an :class:`ActivationFunction`: ``forward(z) -> a`` and
 ``backward(grad_a, z, a) -> grad_z`` (the chain rule through the activation; whichever of the
 input ``z`` or output ``a`` makes the derivative simplest is used). Look one up by name with
 :func:`get`.
+
+The public functions (``relu(x)``, ...) check their input like every tinycnn entry point, then
+call the unchecked math (``_relu``, ...), which the layers use directly on arrays they have
+already checked.
 """
 from __future__ import annotations
 
@@ -11,9 +15,15 @@ from typing import Callable, Dict, NamedTuple, Union
 
 import numpy as np
 
+from .._checks import as_float_array
+
 
 def relu(x):
     """Rectified linear unit: ``max(x, 0)`` element-wise."""
+    return _relu(as_float_array(x, "x"))
+
+
+def _relu(x):
     return np.maximum(x, 0)
 
 
@@ -26,7 +36,11 @@ def sigmoid(x):
 
     Written as ``(1 + tanh(x / 2)) / 2``, the same function, which never overflows.
     """
-    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x)))
+    return _sigmoid(as_float_array(x, "x"))
+
+
+def _sigmoid(x):
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
 def _sigmoid_backward(grad, z, a):
@@ -35,7 +49,7 @@ def _sigmoid_backward(grad, z, a):
 
 def tanh(x):
     """Hyperbolic tangent, squashing to (-1, 1)."""
-    return np.tanh(x)
+    return np.tanh(as_float_array(x, "x"))
 
 
 def _tanh_backward(grad, z, a):
@@ -47,7 +61,10 @@ def softmax(x, axis: int = -1):
 
     The maximum is subtracted first (it does not change the result) so ``exp`` never overflows.
     """
-    x = np.asarray(x)
+    return _softmax(as_float_array(x, "x"), axis)
+
+
+def _softmax(x, axis: int = -1):
     shifted = np.exp(x - x.max(axis=axis, keepdims=True))
     return shifted / shifted.sum(axis=axis, keepdims=True)
 
@@ -59,7 +76,11 @@ def _softmax_backward(grad, z, a):
 
 def linear(x):
     """The identity ("no activation")."""
-    return np.asarray(x)
+    return as_float_array(x, "x")
+
+
+def _linear(x):
+    return x
 
 
 def _linear_backward(grad, z, a):
@@ -75,11 +96,11 @@ class ActivationFunction(NamedTuple):
 
 
 ACTIVATIONS: Dict[str, ActivationFunction] = {
-    "relu": ActivationFunction("relu", relu, _relu_backward),
-    "sigmoid": ActivationFunction("sigmoid", sigmoid, _sigmoid_backward),
-    "tanh": ActivationFunction("tanh", tanh, _tanh_backward),
-    "softmax": ActivationFunction("softmax", softmax, _softmax_backward),
-    "linear": ActivationFunction("linear", linear, _linear_backward),
+    "relu": ActivationFunction("relu", _relu, _relu_backward),
+    "sigmoid": ActivationFunction("sigmoid", _sigmoid, _sigmoid_backward),
+    "tanh": ActivationFunction("tanh", np.tanh, _tanh_backward),
+    "softmax": ActivationFunction("softmax", _softmax, _softmax_backward),
+    "linear": ActivationFunction("linear", _linear, _linear_backward),
 }
 
 
