@@ -459,3 +459,34 @@ def test_load_img_img_to_array_array_to_img_round_trip(tmp_path):
     (tmp_path / "bad.png").write_text("text")
     with pytest.raises(ValueError, match="bad.png"):
         load_img(tmp_path / "bad.png")
+
+
+@pytest.mark.image
+def test_save_to_dir_writes_the_generated_images(tmp_path):
+    from tinycnn.preprocessing.image import img_to_array, load_img
+
+    root = write_tree(tmp_path / "tree", {"cats": 2, "dogs": 1})
+    iterator = ImageDataGenerator().flow_from_directory(
+        str(root), target_size=(6, 8), batch_size=3, shuffle=False,
+        save_to_dir=str(tmp_path / "out"), save_prefix="aug")
+    batch_x, _ = iterator[0]
+    saved = sorted((tmp_path / "out").glob("aug_*.png"))
+    assert len(saved) == 3
+    colours = sorted(tuple(img_to_array(load_img(file))[3, 3].tolist()) for file in saved)
+    assert colours == sorted(tuple(float(v) for v in image[3, 3]) for image in batch_x)
+
+
+@pytest.mark.image
+def test_image_dataset_with_explicit_labels_and_no_labels(tmp_path):
+    root = write_tree(tmp_path / "ds", {"cats": 2, "dogs": 2})
+    # explicit labels follow the sorted file paths: cats00, cats01, dogs00, dogs01
+    dataset = image_dataset_from_directory(str(root), labels=[3, 1, 0, 2], image_size=(6, 8),
+                                           batch_size=4, shuffle=False)
+    images, labels = dataset[0]
+    assert labels.tolist() == [3, 1, 0, 2] and dataset.class_names == ["0", "1", "2", "3"]
+    np.testing.assert_array_equal(images[:, 0, 0, 1], [0, 1, 0, 1])  # the file numbers
+    unlabelled = image_dataset_from_directory(str(root), labels=None, image_size=(6, 8),
+                                              batch_size=4, shuffle=False)[0]
+    assert isinstance(unlabelled, np.ndarray) and unlabelled.shape == (4, 6, 8, 3)
+    with pytest.raises(ValueError, match="one per image file"):
+        image_dataset_from_directory(str(root), labels=[0, 1], image_size=(6, 8))
