@@ -35,7 +35,7 @@ model.compile(optimizer=Adam(learning_rate=learning_rate),
               loss="sparse_categorical_crossentropy", metrics=["accuracy"])'''
 
 #: Training settings used by the dashboard by default and by the build-time pre-training.
-DIGITS_DEFAULTS = {"learning_rate": 0.01, "epochs": 10, "batch_size": 32, "seed": 0,
+DIGITS_DEFAULTS = {"learning_rate": 0.01, "epochs": 15, "batch_size": 32, "seed": 0,
                    "held_out": 0.2, "split_seed": 0}
 
 
@@ -179,7 +179,8 @@ class Trainer:
         self.order = self.rng.permutation(len(self.x))
         self.sums = [0.0, 0.0, 0]
         self.history = {"epoch": [], "loss": [], "accuracy": [], "val_loss": [], "val_accuracy": []}
-        self.points = []          # [fractional epoch, running loss, running accuracy]
+        self.points = []          # [fractional epoch, smoothed batch loss, smoothed batch accuracy]
+        self.smooth = None        # exponential moving average of the batch loss and accuracy
         self.seconds = 0.0
         self.examples = 0
 
@@ -202,8 +203,13 @@ class Trainer:
             self.examples += len(index)
             self.batch += 1
             running = [self.sums[0] / self.sums[2], self.sums[1] / self.sums[2]]
+            if self.smooth is None:
+                self.smooth = [float(loss), float(accuracy)]
+            else:
+                self.smooth = [0.9 * self.smooth[0] + 0.1 * float(loss),
+                               0.9 * self.smooth[1] + 0.1 * float(accuracy)]
             self.points.append([round(self.epoch + self.batch / self.batches, 4),
-                                round(running[0], 4), round(running[1], 4)])
+                                round(self.smooth[0], 4), round(self.smooth[1], 4)])
             if self.batch == self.batches:
                 self._end_epoch(running)
                 break
@@ -296,14 +302,11 @@ def _encode_maps(array: np.ndarray) -> Dict:
 
 def predict_digit(pixels: Sequence[Sequence[float]], prefer: str = "trained") -> str:
     """Class probabilities and every layer's output for one 8x8 image with values in [0, 1]."""
-    model, source = None, None
     if prefer == "trained" and _trainer is not None and _trainer.epoch > 0:
         model, source = _trainer.model, "trained"
     elif _pretrained is not None:
         model, source = _pretrained, "pretrained"
-    elif _trainer is not None and _trainer.epoch > 0:
-        model, source = _trainer.model, "trained"
-    if model is None:
+    else:
         return _dumps({"need_weights": True})
     x = np.clip(np.asarray(pixels, dtype=np.float32), 0.0, 1.0).reshape(1, 8, 8, 1)
     outputs = model.layer_outputs(x)
