@@ -45,6 +45,17 @@ def test_load_digits_accepts_flat_rows(tmp_path):
     assert x[0, 1, 0, 0] == pytest.approx(8 / 16)  # row 1, col 0 is flat index 8
 
 
+def test_load_digits_keeps_floats_already_scaled_as_the_site_writes_them(tmp_path):
+    # docs/hooks/runtime.py ships x as float32 (n, 8, 8, 1) in [0, 1] and y as int64
+    scaled = np.zeros((2, 8, 8, 1), dtype=np.float32)
+    scaled[0, 2, 3, 0] = 0.75
+    scaled[1, 5, 5, 0] = 1.0
+    np.savez(str(tmp_path / "digits.npz"), x=scaled, y=np.array([4, 5], dtype=np.int64))
+    x, y = load_digits(tmp_path / "digits.npz")
+    assert x[0, 2, 3, 0] == 0.75 and x[1, 5, 5, 0] == 1.0 and x.sum() == 1.75
+    assert y.tolist() == [4, 5]
+
+
 def test_load_digits_falls_back_to_tinycnn_data(tmp_path, monkeypatch):
     _hide_sklearn(monkeypatch)
     raw = np.full((2, 8, 8), 16, dtype=np.uint8)

@@ -8,9 +8,11 @@ Where the numbers come from, in this order:
    very same call works in the browser, where scikit-learn is not loaded);
 4. ``tinycnn/datasets/data/digits.npz`` inside the installed package, when present.
 
-A ``digits.npz`` file holds two arrays: ``x`` with the raw pixel values 0..16 (shape
-``(n_ex, 8, 8)``, ``(n_ex, 64)`` or ``(n_ex, 8, 8, 1)``, any numeric dtype) and ``y`` with the
-labels 0..9. :func:`save_digits_npz` writes one from scikit-learn's copy.
+A ``digits.npz`` file holds two arrays: ``x`` with the pixel values (shape ``(n_ex, 8, 8)``,
+``(n_ex, 64)`` or ``(n_ex, 8, 8, 1)``), either the raw counts 0..16 (any dtype; divided by 16)
+or floats already scaled to [0, 1] (kept; a float array whose largest value is at most 1 is
+taken as scaled, which the real digits, whose raw maximum is 16, never are), and ``y`` with the
+labels 0..9. :func:`save_digits_npz` writes the compact raw form from scikit-learn's copy.
 """
 from __future__ import annotations
 
@@ -68,12 +70,14 @@ def _to_images(x: np.ndarray, y: np.ndarray, source: str) -> Tuple[np.ndarray, n
         )
     if x.size and (x.min() < 0 or x.max() > 16):
         raise ValueError(
-            f"digits from {source}: pixel values must be the raw 0..16 counts, "
-            f"got range [{x.min()}, {x.max()}]"
+            f"digits from {source}: pixel values must be the raw 0..16 counts or already "
+            f"scaled to [0, 1], got range [{x.min()}, {x.max()}]"
         )
     if y.size and (y.min() < 0 or y.max() > 9 or np.any(y != np.round(y))):
         raise ValueError(f"digits from {source}: labels must be integers 0..9")
-    images = (x.astype(np.float32) / np.float32(16.0))[..., np.newaxis]
+    already_scaled = x.dtype.kind == "f" and (x.size == 0 or x.max() <= 1.0)
+    scale = np.float32(1.0) if already_scaled else np.float32(16.0)
+    images = (x.astype(np.float32) / scale)[..., np.newaxis]
     return images, y.astype(np.int64)
 
 
@@ -83,7 +87,8 @@ def load_digits(path: Optional[PathLike] = None) -> Tuple[np.ndarray, np.ndarray
     Parameters
     ----------
     path : str or Path, optional
-        A ``digits.npz`` file (arrays ``x``: raw values 0..16, ``y``: labels). Without it the
+        A ``digits.npz`` file (arrays ``x``: raw values 0..16 or floats in [0, 1], ``y``:
+        labels). Without it the
         data comes from scikit-learn, else ``$TINYCNN_DATA/digits.npz``, else a copy shipped
         inside the package (see the module docstring).
 
