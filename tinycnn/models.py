@@ -187,6 +187,8 @@ class Sequential:
             raise TypeError(f"{argument} must be an array of numbers: {error}") from None
         if not (np.issubdtype(y.dtype, np.number) or y.dtype == bool):
             raise TypeError(f"{argument} must hold numbers, got dtype {y.dtype}")
+        if np.issubdtype(y.dtype, np.inexact) and not np.all(np.isfinite(y)):
+            raise ValueError(f"{argument} contains NaN or infinity; every target must be finite")
         if len(y) != count if y.ndim else True:
             raise ValueError(
                 f"x and {argument} must have the same number of examples: x has {count}, "
