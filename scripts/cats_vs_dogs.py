@@ -90,8 +90,7 @@ def main(argv: Optional[Sequence[str]] = None):
                                                 target_size=size,
                                                 batch_size=args.batch_size,
                                                 class_mode='binary')
-    print(f"Found {training_set.samples} training images and {test_set.samples} test images; "
-          f"classes {training_set.class_indices}")
+    print("classes:", training_set.class_indices)
     history = classifier.fit_generator(training_set,
                                        steps_per_epoch=len(training_set),
                                        epochs=args.epochs,

@@ -296,11 +296,12 @@ def write_tree(root: Path, counts, size=(6, 8)):
 
 
 @pytest.mark.image
-def test_flow_from_directory_reads_classes_labels_and_pixels(tmp_path):
+def test_flow_from_directory_reads_classes_labels_and_pixels(tmp_path, capsys):
     root = write_tree(tmp_path / "train", {"dogs": 5, "cats": 7})
     generator = ImageDataGenerator(rescale=1.0 / 255)
     iterator = generator.flow_from_directory(str(root), target_size=(6, 8), batch_size=4,
                                              class_mode="binary", seed=0)
+    assert capsys.readouterr().out == "Found 12 images belonging to 2 classes.\n"  # as Keras
     assert iterator.class_indices == {"cats": 0, "dogs": 1}
     assert iterator.samples == 12 and len(iterator) == 3 and iterator.num_classes == 2
     assert iterator.filenames[0] == "cats/cats00.png" and iterator.classes.tolist() == [0] * 7 + [1] * 5
@@ -413,9 +414,10 @@ def test_unreadable_images_are_skipped_with_a_warning_naming_them(tmp_path):
 
 
 @pytest.mark.image
-def test_image_dataset_from_directory(tmp_path):
+def test_image_dataset_from_directory(tmp_path, capsys):
     root = write_tree(tmp_path / "ds", {"cats": 6, "dogs": 4})
     dataset = image_dataset_from_directory(str(root), image_size=(6, 8), batch_size=4, seed=1)
+    assert capsys.readouterr().out == "Found 10 files belonging to 2 classes.\n"
     assert dataset.class_names == ["cats", "dogs"] and len(dataset) == 3
     batches = list(dataset)
     assert [len(b[0]) for b in batches] == [4, 4, 2]
@@ -427,8 +429,11 @@ def test_image_dataset_from_directory(tmp_path):
     binary = image_dataset_from_directory(str(root), image_size=(6, 8), label_mode="binary",
                                           batch_size=10, shuffle=False)[0][1]
     assert binary.shape == (10, 1) and binary.dtype == np.float32
+    capsys.readouterr()
     training, validation = image_dataset_from_directory(
         str(root), image_size=(6, 8), validation_split=0.3, subset="both", seed=7)
+    assert capsys.readouterr().out.splitlines()[1:] == ["Using 7 files for training.",
+                                                        "Using 3 files for validation."]
     assert len(training.file_paths) == 7 and len(validation.file_paths) == 3
     assert not set(training.file_paths) & set(validation.file_paths)
     with pytest.raises(ValueError, match="seed"):

@@ -157,6 +157,11 @@ def image_dataset_from_directory(directory: PathLike, labels: Any = "inferred",
     Returns
     -------
     ImageDataset or (ImageDataset, ImageDataset)
+
+    Notes
+    -----
+    Like Keras, prints ``Found N files belonging to K classes.`` (and ``Using M files for
+    training.`` when splitting).
     """
     if label_mode not in LABEL_MODES:
         raise ValueError(f"label_mode must be one of {LABEL_MODES}, got {label_mode!r}")
@@ -201,6 +206,7 @@ def image_dataset_from_directory(directory: PathLike, labels: Any = "inferred",
         raise ValueError(f"label_mode='binary' needs exactly 2 classes, found {len(names)}: "
                          f"{names}")
     paths = [str(file) for file in files]
+    print(f"Found {len(paths)} files belonging to {len(names)} classes.")
     if validation_split is not None:
         mix = (np.random.RandomState(seed).permutation(len(paths)) if shuffle
                else np.arange(len(paths)))
@@ -214,6 +220,9 @@ def image_dataset_from_directory(directory: PathLike, labels: Any = "inferred",
         parts = {"all": np.arange(len(paths))}
 
     def build(indices: np.ndarray) -> ImageDataset:
+        if validation_split is not None:
+            part = "training" if indices is parts["training"] else "validation"
+            print(f"Using {len(indices)} files for {part}.")
         return ImageDataset([paths[i] for i in indices],
                             None if label_array is None else label_array[indices],
                             list(names), label_mode, batch_size, size, color_mode, shuffle,

@@ -200,8 +200,8 @@ class DirectoryIterator(Iterator):
 
     Notes
     -----
-    See the module docstring for the error policy (unreadable files are skipped with a warning
-    at scan time).
+    Like Keras, prints ``Found N images belonging to K classes.`` when made. See the module
+    docstring for the error policy (unreadable files are skipped with a warning at scan time).
     """
 
     def __init__(self, directory: PathLike, image_data_generator: Any,
@@ -254,6 +254,7 @@ class DirectoryIterator(Iterator):
         self.save_prefix = save_prefix
         self.save_format = save_format
         super().__init__(self.samples, batch_size, shuffle, seed)
+        print(f"Found {self.samples} images belonging to {self.num_classes} classes.")
 
     def load_images(self, index_array: np.ndarray) -> np.ndarray:
         """Decode and resize the given files into ``(n, rows, cols, channels)`` (no augmentation)."""
