@@ -391,12 +391,17 @@ def article_activations(input_name: str, stage: int, image: Optional[Sequence] =
     """
     model = article_model()
     if input_name not in _activations:
+        if input_name == "photo" and image is None:
+            return _dumps({"need_image": True})
         if input_name == "photo":
             x = np.asarray(image, dtype=np.float32).reshape(1, 64, 64, 3)
         else:
             from tinycnn.datasets import make_shapes
-            x, _ = make_shapes(1, image_size=64, shapes=(input_name,), channels=3, seed=3)
-            x = np.asarray(x, dtype=np.float32)
+            names = ("circle", "square", "triangle", "cross")
+            if input_name not in names:
+                raise ValueError(f"input_name must be 'photo' or one of {names}, got {input_name!r}")
+            images, labels = make_shapes(8, image_size=64, shapes=names, channels=3, seed=3)
+            x = np.asarray(images, dtype=np.float32)[list(labels).index(names.index(input_name))][np.newaxis]
         _activations[input_name] = [x[0]] + [out[0] for out in model.layer_outputs(x)]
     outputs = _activations[input_name]
     stage = int(stage)
