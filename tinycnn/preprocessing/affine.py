@@ -134,7 +134,7 @@ def apply_affine(images: np.ndarray, matrices: np.ndarray, fill_mode: str = "nea
         """Pixels at integer positions ``(n, P)`` -> ``(n, P, channels)``, filled outside."""
         flat = (offsets + _fold(rows_index, height, fill_mode) * width
                 + _fold(cols_index, width, fill_mode))
-        values = np.take(pixels, flat, axis=0)
+        values = np.take(pixels, flat, axis=0)  # indices are intp: int32 in the browser
         if fill_mode == "constant":
             outside = ((rows_index < 0) | (rows_index >= height) | (cols_index < 0)
                        | (cols_index >= width))
@@ -142,14 +142,14 @@ def apply_affine(images: np.ndarray, matrices: np.ndarray, fill_mode: str = "nea
         return values
 
     if order == 0:
-        result = gather(np.floor(src_r + 0.5).astype(np.int64),
-                        np.floor(src_c + 0.5).astype(np.int64))
+        result = gather(np.floor(src_r + 0.5).astype(np.intp),
+                        np.floor(src_c + 0.5).astype(np.intp))
     else:  # bilinear: interpolate along columns on the two rows, then between the rows
         r0 = np.floor(src_r)
         c0 = np.floor(src_c)
         wr = (src_r - r0).astype(work.dtype)[..., None]
         wc = (src_c - c0).astype(work.dtype)[..., None]
-        r0, c0 = r0.astype(np.int64), c0.astype(np.int64)
+        r0, c0 = r0.astype(np.intp), c0.astype(np.intp)
         top_left = gather(r0, c0)
         top = top_left + (gather(r0, c0 + 1) - top_left) * wc
         bottom_left = gather(r0 + 1, c0)
