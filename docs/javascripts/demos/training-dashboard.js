@@ -200,6 +200,8 @@
     }
 
     async function finish(stoppedEarly) {
+      if (run.finished) return;
+      run.finished = true;
       run.active = false;
       setButtons();
       try {
@@ -214,6 +216,18 @@
     }
 
     async function loop() {
+      if (run.looping) return;
+      run.looping = true;
+      root.dataset.stepping = "true";
+      try {
+        await steps();
+      } finally {
+        run.looping = false;
+        delete root.dataset.stepping;
+      }
+    }
+
+    async function steps() {
       while (run.active && !run.paused && !run.stopped) {
         let s;
         try {
@@ -239,7 +253,7 @@
     }
 
     async function start() {
-      run.active = true; run.paused = false; run.stopped = false;
+      run.active = true; run.paused = false; run.stopped = false; run.finished = false;
       run.points = []; run.history = null;
       run.epochs = Math.max(1, Math.min(50, Math.round(Number(epochsInput.value) || 15)));
       epochsInput.value = String(run.epochs);
