@@ -495,3 +495,32 @@ def test_image_dataset_with_explicit_labels_and_no_labels(tmp_path):
     assert isinstance(unlabelled, np.ndarray) and unlabelled.shape == (4, 6, 8, 3)
     with pytest.raises(ValueError, match="one per image file"):
         image_dataset_from_directory(str(root), labels=[0, 1], image_size=(6, 8))
+
+
+@pytest.mark.image
+def test_mixed_file_types_sizes_and_modes_all_load_as_the_requested_colour_mode(tmp_path):
+    from PIL import Image
+
+    folder = tmp_path / "mixed" / "things"
+    folder.mkdir(parents=True)
+    Image.new("L", (10, 7), 200).save(str(folder / "grey.png"))
+    Image.new("RGBA", (5, 9), (10, 20, 30, 128)).save(str(folder / "alpha.png"))
+    Image.new("RGB", (40, 30), (250, 0, 0)).save(str(folder / "photo.JPG"), quality=95)
+    Image.new("RGB", (3, 3), (0, 0, 255)).convert("P").save(str(folder / "palette.gif"))
+    Image.new("RGB", (12, 12), (0, 255, 0)).save(str(folder / "bitmap.bmp"))
+    (folder / "notes.txt").write_text("ignored: not an image ending")
+    iterator = ImageDataGenerator().flow_from_directory(
+        str(tmp_path / "mixed"), target_size=(8, 8), batch_size=10, shuffle=False,
+        class_mode=None)
+    assert iterator.filenames == ["things/alpha.png", "things/bitmap.bmp", "things/grey.png",
+                                  "things/palette.gif", "things/photo.JPG"]
+    batch = iterator[0]
+    assert batch.shape == (5, 8, 8, 3)
+    centre = batch[:, 4, 4].tolist()
+    assert centre[0] == [10, 20, 30] and centre[1] == [0, 255, 0] and centre[2] == [200] * 3
+    assert centre[3] == [0, 0, 255]
+    assert abs(centre[4][0] - 250) <= 3 and max(centre[4][1:]) <= 3  # JPEG is lossy
+    grey = ImageDataGenerator().flow_from_directory(
+        str(tmp_path / "mixed"), target_size=(8, 8), color_mode="grayscale", batch_size=10,
+        shuffle=False, class_mode=None)[0]
+    assert grey.shape == (5, 8, 8, 1) and grey[2, 4, 4, 0] == 200
