@@ -62,7 +62,12 @@ def pad(x: np.ndarray, padding: Padding, value: float = 0.0) -> np.ndarray:
     """Pad the rows and columns of ``x`` ``(N, H, W, C)`` with ``value``; no copy when no padding."""
     if padding == ((0, 0), (0, 0)):
         return x
-    return np.pad(x, ((0, 0), padding[0], padding[1], (0, 0)), mode="constant", constant_values=value)
+    (top, bottom), (left, right) = padding
+    n, height, width, channels = x.shape
+    # np.full + one copy: the same as np.pad(..., constant_values=value), several times faster
+    padded = np.full((n, top + height + bottom, left + width + right, channels), value, dtype=x.dtype)
+    padded[:, top : top + height, left : left + width, :] = x
+    return padded
 
 
 def extract_windows(x_padded: np.ndarray, window: Pair, strides: Pair, out: Pair) -> np.ndarray:
