@@ -60,11 +60,15 @@ def max_pool2d_backward(grad_output: np.ndarray, cache: PoolCache) -> np.ndarray
     grad_padded = np.zeros(cache.padded_shape, dtype=grad_output.dtype)
     add = windows.overlapping(cache.window, cache.strides)
     last = cache.window[0] * cache.window[1] - 1
-    unclaimed = cache.out.copy()  # each window's maximum, until a cell claims it
+    taken = None  # windows whose winner is already found
     for index, rows, cols in windows.positions(cache.window, cache.strides, grad_output.shape[1:3]):
-        wins = cache.x_padded[:, rows, cols, :] == unclaimed
-        if index < last:  # a claimed maximum becomes NaN, which equals nothing: no second winner
-            np.copyto(unclaimed, np.nan, where=wins)
+        wins = cache.x_padded[:, rows, cols, :] == cache.out
+        if taken is None:
+            taken = wins.copy()
+        else:
+            wins &= ~taken  # a tie with an earlier cell: that one already won
+            if index < last:
+                taken |= wins
         target = grad_padded[:, rows, cols, :]
         if add:  # windows overlap: a cell can win several windows
             target += grad_output * wins
