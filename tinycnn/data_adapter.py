@@ -27,8 +27,10 @@ def is_batch_source(x) -> bool:
 def steps_of(source, steps: Optional[int], argument: str) -> int:
     """Number of batches to draw from ``source`` in one pass."""
     if steps is not None:
-        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-            raise ValueError(f"{argument} must be a positive int, got {steps!r}")
+        # a whole float is fine: the article writes steps_per_epoch=8000/32 (== 250.0)
+        if isinstance(steps, bool) or not isinstance(steps, (int, float, np.integer, np.floating)) \
+                or steps < 1 or steps != int(steps):
+            raise ValueError(f"{argument} must be a positive whole number, got {steps!r}")
         return int(steps)
     if hasattr(source, "__len__"):
         length = len(source)
@@ -46,6 +48,8 @@ def source_batches(source, steps: int) -> Iterator[Tuple]:
     if hasattr(source, "__getitem__") and hasattr(source, "__len__"):  # a Sequence
         length = len(source)
         for i in range(steps):
+            if i and i % length == 0 and hasattr(source, "on_epoch_end"):
+                source.on_epoch_end()  # a full pass is done: reshuffle / new augmentations
             yield _as_tuple(source[i % length])
         if hasattr(source, "on_epoch_end"):  # e.g. reshuffle for the next epoch
             source.on_epoch_end()

@@ -16,6 +16,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
+from . import legacy
 from . import losses as losses_module
 from . import metrics as metrics_module
 from . import optimizers as optimizers_module
@@ -354,12 +355,26 @@ class Sequential:
     def fit_generator(self, generator, steps_per_epoch: Optional[int] = None, epochs: int = 1,
                       verbose: int = 1, callbacks=None, validation_data=None,
                       validation_steps: Optional[int] = None, initial_epoch: int = 0,
-                      **unused) -> History:
+                      **keras_arguments) -> History:
         """The Keras 2.0-era spelling of ``fit`` for generators (as in the article).
 
         ``generator`` yields ``(x_batch, y_batch)``; ``steps_per_epoch`` batches make one epoch.
-        Arguments such as ``workers`` or ``use_multiprocessing`` are accepted and ignored.
+        Keras 1's ``samples_per_epoch``, ``nb_epoch`` and ``nb_val_samples`` are translated (sample
+        counts become batch counts, with a warning); ``workers``, ``use_multiprocessing`` and
+        ``max_queue_size`` are accepted and ignored (tinycnn loads batches in the same thread).
         """
+        for ignored in ("workers", "use_multiprocessing", "max_queue_size", "pickle_safe", "nb_worker"):
+            keras_arguments.pop(ignored, None)
+        if "nb_epoch" in keras_arguments:
+            epochs = keras_arguments.pop("nb_epoch")
+        if "samples_per_epoch" in keras_arguments:
+            steps_per_epoch = legacy.generator_steps(
+                keras_arguments.pop("samples_per_epoch"), generator, "samples_per_epoch", "steps_per_epoch")
+        if "nb_val_samples" in keras_arguments:
+            validation_steps = legacy.generator_steps(
+                keras_arguments.pop("nb_val_samples"), validation_data, "nb_val_samples", "validation_steps")
+        if keras_arguments:
+            raise TypeError(f"fit_generator got unexpected arguments {sorted(keras_arguments)}")
         return self.fit(generator, steps_per_epoch=steps_per_epoch, epochs=epochs, verbose=verbose,
                         callbacks=callbacks, validation_data=validation_data,
                         validation_steps=validation_steps, initial_epoch=initial_epoch)

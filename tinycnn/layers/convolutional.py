@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import initializers
+from .. import initializers, legacy
 from .._checks import IntOrPair, as_pair, check_padding, check_positive_int
 from ..functional import conv2d_backward, conv2d_forward, windows
 from .base import ActivatedLayer, require_rank
@@ -87,4 +87,25 @@ class Conv2D(ActivatedLayer):
         return grad_x
 
 
-Convolution2D = Conv2D  # the Keras 1 name the article uses
+class Convolution2D(Conv2D):
+    """``Conv2D`` under its Keras 1 name, with Keras 1's signature as well.
+
+    ``Convolution2D(32, 3, 3, input_shape=(64, 64, 3), activation="relu")`` -- the form the article
+    uses -- means 32 kernels of 3 rows x 3 columns (Keras 1: ``nb_filter, nb_row, nb_col``).
+    Keras 1 keywords ``nb_filter``, ``border_mode`` and ``subsample`` are translated with a warning.
+    Everything else is :class:`Conv2D`.
+    """
+
+    def __init__(self, filters: int = None, kernel_size: IntOrPair = None, *args, **kwargs) -> None:
+        kwargs = legacy.rename_layer_arguments("Convolution2D", kwargs)
+        filters = kwargs.pop("filters", filters)
+        if args and isinstance(kernel_size, int) and isinstance(args[0], int):
+            kernel_size, args = (kernel_size, args[0]), args[1:]  # Keras 1: nb_row, nb_col
+        if args:
+            raise TypeError(
+                "Convolution2D takes (filters, kernel_rows, kernel_cols) or (filters, kernel_size) "
+                f"positionally; pass the rest by keyword, got extra {args!r}"
+            )
+        if filters is None or kernel_size is None:
+            raise TypeError("Convolution2D needs filters and a kernel size, e.g. Convolution2D(32, 3, 3)")
+        super().__init__(filters, kernel_size, **kwargs)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import initializers
+from .. import initializers, legacy
 from .._checks import check_positive_int
 from ..utils import get_rng
 from .base import ActivatedLayer, Layer, require_rank
@@ -74,7 +74,11 @@ class Dense(ActivatedLayer):
 
     default_name = "dense"
 
-    def __init__(self, units: int, activation=None, use_bias: bool = True, **kwargs) -> None:
+    def __init__(self, units: int = None, activation=None, use_bias: bool = True, **kwargs) -> None:
+        kwargs = legacy.rename_layer_arguments("Dense", kwargs)  # Keras 1: Dense(output_dim=128)
+        units = kwargs.pop("units", units)
+        if units is None:
+            raise TypeError("Dense needs the number of units, e.g. Dense(128)")
         super().__init__(activation=activation, **kwargs)
         self.units = check_positive_int(units, "units")
         self.use_bias = bool(use_bias)
