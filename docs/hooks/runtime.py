@@ -8,6 +8,8 @@ What it adds to the built site (``site/``)::
     assets/data/digits.npz             scikit-learn's 8x8 digits: x float32 (1797, 8, 8, 1) in [0, 1],
                                        y int64 (1797,), for tinycnn.datasets.load_digits() in the page
     assets/codemirror/...              the code editor (codemirror@5, from the npm registry)
+    assets/data/grace_hopper.ppm.gz    matplotlib's sample photo, losslessly, for pages whose cells read it
+                                       (Pyodide 0.17's Pillow cannot decode JPEG; see SAMPLE_PHOTO)
     assets/pyodide/...                 only with ``extra.tinycnn.runtime: self-hosted`` (the default):
                                        the Pyodide 0.17 core, NumPy and -- when a page's cells import
                                        it -- matplotlib with its dependencies, from the npm package
@@ -47,12 +49,22 @@ CODEMIRROR_FILES = [
     "addon/comment/comment.js",
 ]
 
-#: Imports that make the page need extra Pyodide packages (import name -> Pyodide package).
-OPTIONAL_IMPORTS = {"matplotlib": "matplotlib"}
+#: Extra Pyodide packages, shipped only when a runnable cell matches the pattern, and loaded in the
+#: page before a cell that matches it runs. The patterns use the regex syntax common to Python and
+#: JavaScript (matched with the multi-line flag). Pillow is needed by tinycnn's image-file helpers.
+OPTIONAL_PACKAGES = {
+    "matplotlib": r"^\s*(import|from)\s+matplotlib\b",
+    "pillow": (r"^\s*(import|from)\s+PIL\b|\b(array_to_img|img_to_array|load_img|save_img|"
+               r"image_dataset_from_directory|flow_from_directory|make_image_folder)\b"),
+}
+
+#: Pyodide 0.17's Pillow cannot decode JPEG ("image file is truncated"), so the page replaces
+#: matplotlib's sample photo by a lossless PPM copy of the very same pixels (decoded at build time
+#: by the build's Pillow). ``plt.imread`` gives the same uint8 array as at build time.
+SAMPLE_PHOTO = "grace_hopper.jpg"
 
 ROOT = Path(__file__).resolve().parents[2]
 _CELL_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*python[ \t]*$", re.M)
-_IMPORT = re.compile(r"^\s*(?:import|from)\s+([A-Za-z_][A-Za-z0-9_]*)", re.M)
 
 
 def _npm_fetch(spec: str) -> Path:
@@ -142,13 +154,33 @@ def python_cells(markdown: str) -> Iterable[str]:
         yield "\n".join(body)
 
 
-def needed_packages(docs_dir: Path) -> List[str]:
-    """Pyodide packages (besides NumPy) that the runnable cells of the site import."""
-    imported = set()
-    for page in sorted(docs_dir.rglob("*.md")):
-        for cell in python_cells(page.read_text(encoding="utf-8")):
-            imported.update(_IMPORT.findall(cell))
-    return sorted({OPTIONAL_IMPORTS[name] for name in imported if name in OPTIONAL_IMPORTS})
+def all_cells(docs_dir: Path) -> List[str]:
+    """Source of every runnable cell of the site."""
+    return [cell for page in sorted(docs_dir.rglob("*.md"))
+            for cell in python_cells(page.read_text(encoding="utf-8"))]
+
+
+def needed_packages(cells: List[str]) -> List[str]:
+    """Pyodide packages (besides NumPy) that the runnable cells of the site need."""
+    return sorted(name for name, pattern in OPTIONAL_PACKAGES.items()
+                  if any(re.search(pattern, cell, re.M) for cell in cells))
+
+
+def write_sample_photo(path: Path) -> int:
+    """Write matplotlib's sample photo as gzip-compressed binary PPM (uint8 RGB, lossless)."""
+    import gzip
+
+    import numpy as np
+    from matplotlib import cbook
+    from PIL import Image
+
+    with cbook.get_sample_data(SAMPLE_PHOTO) as handle:
+        pixels = np.asarray(Image.open(handle).convert("RGB"), dtype=np.uint8)
+    rows, cols = pixels.shape[:2]
+    ppm = b"P6\n%d %d\n255\n" % (cols, rows) + pixels.tobytes()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress(ppm, 9, mtime=0))
+    return path.stat().st_size
 
 
 def _with_dependencies(names: Iterable[str], dependencies: Dict[str, List[str]]) -> List[str]:
@@ -186,9 +218,13 @@ def copy_pyodide(target: Path, extra_packages: List[str]) -> Dict[str, int]:
         for suffix in (".js", ".data"):
             shutil.copy2(dist / (name + suffix), target / (name + suffix))
             size += (dist / (name + suffix)).stat().st_size
-        stage = "numpy" if name in numpy_set else "extra"
-        sizes[stage] = sizes.get(stage, 0) + size
+        if name in numpy_set:
+            sizes["numpy"] += size
         sizes["package:" + name] = size
+    for name in extra_packages:  # what loading each optional package downloads, dependencies included
+        sizes["load:" + name] = sum(sizes["package:" + dep]
+                                    for dep in _with_dependencies([name], index["dependencies"])
+                                    if dep not in numpy_set)
     # packages.json restricted to what is shipped: importing anything else fails with a plain
     # ModuleNotFoundError instead of a download error.
     small = {
@@ -266,7 +302,13 @@ def on_post_build(config, **kwargs) -> None:
         shutil.copy2(codemirror / name, target)
 
     setting = runtime_setting(config)
-    extra_packages = needed_packages(docs_dir)
+    cells = all_cells(docs_dir)
+    extra_packages = needed_packages(cells)
+    patches = []
+    if "matplotlib" in extra_packages and any(SAMPLE_PHOTO in cell for cell in cells):
+        size = write_sample_photo(assets / "data" / "grace_hopper.ppm.gz")
+        patches.append({"url": "assets/data/grace_hopper.ppm.gz", "size": size, "gzip": True,
+                        "package": "matplotlib", "path": "mpl-data/sample_data/" + SAMPLE_PHOTO})
     if setting == "self-hosted":
         sizes = copy_pyodide(assets / "pyodide", extra_packages)
         index_url = "assets/pyodide/"
@@ -285,7 +327,9 @@ def on_post_build(config, **kwargs) -> None:
             "source": PYODIDE_SPEC if setting == "self-hosted" else setting,
             "sizes": sizes,
         },
-        "packages": extra_packages,
+        "packages": [{"name": name, "pattern": OPTIONAL_PACKAGES[name],
+                      "size": sizes.get("load:" + name)} for name in extra_packages],
+        "patches": patches,
         "data": [{"url": "assets/data/digits.npz", "name": "digits.npz", "size": digits_size}],
         "dataDir": "/home/pyodide/tinycnn_data",
         "codemirror": {

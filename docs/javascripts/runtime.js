@@ -127,9 +127,19 @@
         data: m.data.map((item) => ({ name: item.name, url: SITE_ROOT + item.url })),
         dataDir: m.dataDir,
         packages: m.packages || [],
+        patches: (m.patches || []).map((item) => Object.assign({}, item, { url: SITE_ROOT + item.url })),
         interruptBuffer: this.interrupt,
       };
-      const worker = new Worker(SITE_ROOT + "javascripts/tinycnn-worker.js");
+      return this.spawn(config, this.moduleWorker === true);
+    },
+
+    spawn(config, moduleWorker) {
+      // Pyodide 0.17 boots in a classic worker (importScripts(pyodide.js)); current Pyodide refuses
+      // classic workers, so on its "Classic web workers are not supported" the kernel retries in a
+      // module worker (import(pyodide.mjs)). The same worker file serves both.
+      const url = SITE_ROOT + "javascripts/tinycnn-worker.js";
+      const worker = moduleWorker ? new Worker(url, { type: "module" }) : new Worker(url);
+      config = Object.assign({}, config, { module: moduleWorker });
       this.worker = worker;
       return new Promise((resolve, reject) => {
         this.rejectStart = reject;
@@ -145,6 +155,10 @@
             this.info = message.info;
             renderStatus();
             resolve(this.info);
+          } else if (message.type === "failed" && message.kind === "needs-module-worker" && !moduleWorker) {
+            worker.terminate();
+            this.moduleWorker = true;
+            this.spawn(config, true).then(resolve, reject);
           } else if (message.type === "failed") {
             this.failKind = message.kind;
             this.fail(message.message).catch(reject);
@@ -271,7 +285,7 @@
     }
     if (kernel.state === "loading" && kernel.stage) {
       const s = kernel.stage;
-      if (s.stage === "runtime") return withSize("Loading the Python runtime (Pyodide)", s.bytes) + "… step 1 of 3";
+      if (s.stage === "runtime") return withSize("Loading the Python runtime, Pyodide", s.bytes) + "… step 1 of 3";
       if (s.stage === "numpy") return withSize("Loading NumPy", s.bytes) + "… step 2 of 3";
       if (s.stage === "tinycnn") return withSize(`Installing ${version} and its data`, s.bytes) + "… step 3 of 3";
     }
@@ -296,9 +310,16 @@
 
   let manifestCache = null;
 
+  function versionText() {
+    const i = kernel.info;
+    if (i) return `tinycnn ${i.tinycnn} · Python ${i.python} · NumPy ${i.numpy} · Pyodide ${i.pyodide}`;
+    return manifestCache ? `tinycnn ${manifestCache.tinycnn}` : "";
+  }
+
   function renderStatus() {
     if (!pageBar) return;
     pageBar.status.textContent = statusText();
+    pageBar.version.textContent = versionText();
     pageBar.root.dataset.state = kernel.state;
     const stage = kernel.state === "loading" && kernel.stage ? STAGES[kernel.stage.stage] || 0 : 0;
     pageBar.progress.hidden = kernel.state !== "loading";
@@ -313,11 +334,12 @@
     const stopButton = el("button", { type: "button", class: "md-button tc-stopall" }, "Stop");
     const status = el("span", { class: "tc-status", role: "status", "aria-live": "polite" });
     const progress = el("progress", { class: "tc-progress", max: "3", value: "0", "aria-label": "Loading Python" });
-    runAllButton.addEventListener("click", () => { runAll(); });
+    const version = el("span", { class: "tc-version", title: "The versions running in this page" });
+    runAllButton.addEventListener("click", () => { runAll().catch(() => {}); });
     stopButton.addEventListener("click", () => kernel.stop());
-    root.append(runAllButton, stopButton, status, progress);
+    root.append(runAllButton, stopButton, status, progress, version);
     firstCell.parentNode.insertBefore(root, firstCell);
-    return { root, status, progress, runAll: runAllButton, stop: stopButton };
+    return { root, status, progress, version, runAll: runAllButton, stop: stopButton };
   }
 
   function readSource(root) {
@@ -342,7 +364,7 @@
     cell.stop.disabled = true;
     cell.origin = el("span", { class: "tc-origin" }, "Output computed when the site was built");
     toolbar.append(cell.run, cell.stop, cell.reset, cell.copy, cell.origin);
-    cell.run.addEventListener("click", () => { runCell(cell); });
+    cell.run.addEventListener("click", () => { runCell(cell).catch(() => {}); });
     cell.stop.addEventListener("click", () => kernel.stop());
     cell.reset.addEventListener("click", () => setCode(cell, cell.source));
     cell.copy.addEventListener("click", () => copyCode(cell));
@@ -392,9 +414,9 @@
     const highlight = cell.root.querySelector(".highlight");
     const holder = el("div", { class: "tc-editor" });
     const keys = {
-      "Shift-Enter": () => { runCell(cell); },
-      "Ctrl-Enter": () => { runCell(cell); },
-      "Cmd-Enter": () => { runCell(cell); },
+      "Shift-Enter": () => { runCell(cell).catch(() => {}); },
+      "Ctrl-Enter": () => { runCell(cell).catch(() => {}); },
+      "Cmd-Enter": () => { runCell(cell).catch(() => {}); },
       "Esc": (cm) => { cm.getInputField().blur(); cell.run.focus(); },
       "Tab": (cm) => {
         if (cm.somethingSelected()) cm.indentSelection("add");
@@ -424,7 +446,7 @@
       area.addEventListener("keydown", (event) => {
         if (event.key === "Enter" && (event.shiftKey || event.ctrlKey || event.metaKey)) {
           event.preventDefault();
-          runCell(cell);
+          runCell(cell).catch(() => {});
         } else if (event.key === "Escape") {
           area.blur();
           cell.run.focus();

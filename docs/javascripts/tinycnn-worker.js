@@ -1,7 +1,8 @@
 /* tinycnn in-page Python: the Web Worker that owns Pyodide.
  *
- * A classic worker (importScripts), so the same file boots Pyodide 0.17 and current Pyodide
- * releases. It only uses the JS API common to both: loadPyodide({indexURL}), loadPackage(names),
+ * Started as a classic worker (importScripts(pyodide.js): Pyodide 0.17) or, for current Pyodide
+ * releases that refuse classic workers, as a module worker (import(pyodide.mjs)); the file is valid
+ * as both. It only uses the JS API common to both: loadPyodide({indexURL}), loadPackage(names),
  * loadPackagesFromImports(code), runPython, setInterruptBuffer, version. Binary files (the wheel,
  * the data) are fetched here and handed to Python as base64 strings; Python unpacks them.
  *
@@ -94,21 +95,40 @@ async function init(cfg) {
   config = cfg;
   const sizes = cfg.sizes || {};
   post({ type: "progress", stage: "runtime", bytes: sizes.runtime || null });
-  try {
-    importScripts(cfg.indexURL + "pyodide.js");
-  } catch (error) {
-    throw Object.assign(new Error(
-      `could not load the Python runtime from ${cfg.indexURL}pyodide.js (${error.message || error})`),
-      { kind: "load" });
+  let load = null;
+  if (cfg.module) {  // module worker (current Pyodide): the ES module build
+    try {
+      load = (await import(cfg.indexURL + "pyodide.mjs")).loadPyodide;
+    } catch (error) {
+      throw Object.assign(new Error(
+        `could not load the Python runtime from ${cfg.indexURL}pyodide.mjs (${error.message || error})`),
+        { kind: "load" });
+    }
+  } else {  // classic worker (Pyodide 0.17 and later): the classic script defines loadPyodide
+    try {
+      importScripts(cfg.indexURL + "pyodide.js");
+    } catch (error) {
+      if (/Classic web workers are not supported/.test(String(error && error.message || error))) {
+        throw Object.assign(new Error(String(error.message)), { kind: "needs-module-worker" });
+      }
+      throw Object.assign(new Error(
+        `could not load the Python runtime from ${cfg.indexURL}pyodide.js (${error.message || error})`),
+        { kind: "load" });
+    }
+    load = self.loadPyodide;
   }
-  if (typeof loadPyodide !== "function") {
-    throw Object.assign(new Error(`${cfg.indexURL}pyodide.js does not define loadPyodide()`), { kind: "load" });
+  if (typeof load !== "function") {
+    throw Object.assign(new Error(`${cfg.indexURL} does not provide loadPyodide()`), { kind: "load" });
   }
   try {
-    py = await loadPyodide({ indexURL: cfg.indexURL });
+    py = await load({ indexURL: cfg.indexURL });
   } catch (error) {
+    const text = String(error && error.message || error);
+    if (!cfg.module && /Classic web workers are not supported/.test(text)) {
+      throw Object.assign(new Error(text), { kind: "needs-module-worker" });
+    }
     throw Object.assign(new Error(
-      `the Python runtime at ${cfg.indexURL} failed to start (${error.message || error})`), { kind: "load" });
+      `the Python runtime at ${cfg.indexURL} failed to start (${text})`), { kind: "load" });
   }
   // Pyodide 0.17 resolves with the API object and also sets globalThis.pyodide.
   if (!py || typeof py.runPython !== "function") py = self.pyodide;
@@ -163,18 +183,49 @@ async function init(cfg) {
 }
 
 async function loadImports(code) {
-  // Pyodide packages that the code imports (e.g. matplotlib), loaded on demand.
-  const wanted = (config.packages || []).filter((name) =>
-    !loadedExtras.has(name) && new RegExp(`^\\s*(import|from)\\s+${name}\\b`, "m").test(code));
+  // Optional Pyodide packages (matplotlib, Pillow) that this code needs, loaded on demand, then
+  // anything else Pyodide recognises in its imports.
+  const wanted = (config.packages || []).filter((item) =>
+    !loadedExtras.has(item.name) && new RegExp(item.pattern, "m").test(code));
   if (wanted.length) {
-    const bytes = wanted.reduce((sum, name) => sum + ((config.sizes || {})["package:" + name] || 0), 0);
-    post({ type: "progress", stage: "package", label: wanted.join(", "), bytes: bytes || null });
+    const bytes = wanted.reduce((sum, item) => sum + (item.size || 0), 0);
+    post({ type: "progress", stage: "package", label: wanted.map((item) => item.name).join(", "),
+      bytes: bytes || null });
+    for (const item of wanted) {
+      try {
+        await py.loadPackage([item.name]);
+      } catch (error) { /* the import in the cell reports what is missing */ }
+      loadedExtras.add(item.name);
+      for (const patch of (config.patches || []).filter((p) => p.package === item.name)) {
+        await applyPatch(patch);
+      }
+    }
   }
   if (typeof py.loadPackagesFromImports === "function") {
     try { await py.loadPackagesFromImports(code); } catch (error) { /* the import itself will report it */ }
   }
-  wanted.forEach((name) => loadedExtras.add(name));
   if (wanted.length) post({ type: "progress", stage: "packages-done" });
+}
+
+async function applyPatch(patch) {
+  // Replace a file inside an installed package (see SAMPLE_PHOTO in docs/hooks/runtime.py).
+  const data = await fetchOk(patch.url, patch.path).then((r) => r.arrayBuffer());
+  self.tcPatch = toBase64(data);
+  py.runPython(`
+def _tc_patch(package, path, compressed):
+    import base64, gzip, importlib.util, os, js
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return
+    data = base64.b64decode(js.tcPatch)
+    if compressed:
+        data = gzip.decompress(data)
+    target = os.path.join(list(spec.submodule_search_locations)[0], path)
+    with open(target, "wb") as handle:
+        handle.write(data)
+_tc_patch(${JSON.stringify(patch.package)}, ${JSON.stringify(patch.path)}, ${patch.gzip ? "True" : "False"})
+`);
+  self.tcPatch = null;
 }
 
 async function run(message) {

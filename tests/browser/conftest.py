@@ -91,6 +91,21 @@ def isolated_site_url(built_site: Path) -> Iterator[str]:
     server.close()
 
 
+@pytest.fixture()
+def serve() -> Iterator[object]:
+    """Factory: ``serve({url_prefix: folder}, isolated=False)`` -> SiteServer (closed after the test)."""
+    servers: List[SiteServer] = []
+
+    def make(mounts: Dict[str, Path], isolated: bool = False) -> SiteServer:
+        server = SiteServer(mounts, isolated=isolated)
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.close()
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright

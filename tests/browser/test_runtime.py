@@ -1,0 +1,281 @@
+"""The built site runs tinycnn in the page (Pyodide 0.17 in a Web Worker), offline, in Chromium.
+
+Oracles: hand-worked numbers (the convolution example is -7), Python semantics (state shared
+between cells, tracebacks), the outputs the site build computed with CPython (kept when the
+runtime cannot load), and the request log (nothing leaves 127.0.0.1).
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import List
+
+import pytest
+
+import tinycnn
+
+pytestmark = pytest.mark.browser
+
+CONVOLUTION_EXAMPLE = (
+    "from tinycnn.functional import conv2d\n"
+    "print(conv2d([[3, 1, 1], [1, 0, 7], [2, 3, 5]], [[1, 0, -1]] * 3))\n"
+)
+
+
+def runnable_pages(site: Path) -> List[str]:
+    """URL paths (relative to the site root) of every page with a runnable cell."""
+    pages = []
+    for html in sorted(site.rglob("index.html")):
+        if "data-runnable" in html.read_text(encoding="utf-8"):
+            folder = html.parent.relative_to(site).as_posix()
+            pages.append("" if folder == "." else folder + "/")
+    return pages
+
+
+def first_page(site: Path) -> str:
+    pages = runnable_pages(site)
+    assert pages, "the built site has no runnable cell at all"
+    # Prefer the convolution page (it has the -7 example), else the first one.
+    return next((page for page in pages if "convolution" in page), pages[0])
+
+
+def status_text(page) -> str:
+    return page.locator(".tc-pagebar .tc-status").inner_text()
+
+
+def test_cells_are_enhanced_with_editor_buttons_and_build_outputs(built_site, site_url, new_page):
+    recorded = new_page()
+    page = recorded.page
+    path = first_page(built_site)
+    page.goto(site_url + path)
+    cells = page.locator(".tc-cell[data-runnable]")
+    count = cells.count()
+    assert count > 0
+    page.wait_for_selector(".tc-cell .CodeMirror")  # the editor replaced the highlighted code
+    first = cells.nth(0)
+    for label in ("Run", "Stop", "Reset", "Copy"):
+        assert first.get_by_role("button", name=label, exact=True).count() == 1, label
+    assert page.get_by_role("button", name="Run all").count() == 1
+    assert first.locator(".CodeMirror-linenumber").count() > 0
+    assert first.locator(".tc-output").get_attribute("aria-live") == "polite"
+    # The editor holds exactly the cell's source (the JSON the build embedded).
+    source = json.loads(first.locator("script.tc-source").text_content())
+    assert page.evaluate("(el) => el.querySelector('.CodeMirror').CodeMirror.getValue()",
+                         first.element_handle()) == source
+    # The version of tinycnn that the page runs is the checkout's (shown before and after loading).
+    page.wait_for_function("document.querySelector('.tc-pagebar .tc-version').textContent !== ''")
+    assert "tinycnn %s" % tinycnn.__version__ in page.locator(".tc-version").inner_text()
+    page.evaluate("tinycnnSite.ready()")
+    assert page.locator(".tc-version").inner_text() == (
+        "tinycnn %s · Python 3.8.2 · NumPy 1.17.5 · Pyodide 0.17.0" % tinycnn.__version__)
+
+
+def test_convolution_example_prints_minus_seven_and_info(built_site, site_url, new_page):
+    page = new_page().page
+    page.goto(site_url + first_page(built_site))
+    info = page.evaluate("tinycnnSite.ready()")
+    assert info == {"pyodide": "0.17.0", "python": "3.8.2", "numpy": "1.17.5",
+                    "tinycnn": tinycnn.__version__}
+    assert page.evaluate("tinycnnSite.info()") == info
+    out = page.evaluate("(code) => tinycnnSite.run(code)", CONVOLUTION_EXAMPLE)
+    assert out["error"] is None
+    assert out["stdout"].strip() == "[[-7.]]"
+    assert "Python ready" in status_text(page)
+
+
+def test_cell_run_button_keyboard_reset_and_shared_state(built_site, site_url, new_page):
+    page = new_page().page
+    page.goto(site_url + first_page(built_site))
+    page.wait_for_selector(".tc-cell .CodeMirror")
+    cells = page.locator(".tc-cell[data-runnable]")
+    first, second = cells.nth(0), cells.nth(1 if cells.count() > 1 else 0)
+    set_code = "(args) => args[0].querySelector('.CodeMirror').CodeMirror.setValue(args[1])"
+    page.evaluate(set_code, [first.element_handle(), "shared_value = 6 * 7\nprint('set')"])
+    first.get_by_role("button", name="Run", exact=True).click()
+    page.wait_for_function("(el) => el.querySelector('.tc-output').dataset.origin === 'browser'",
+                           arg=first.element_handle())
+    assert first.locator(".tc-output .tc-stdout").inner_text().strip() == "set"
+    assert "in your browser" in first.locator(".tc-origin").inner_text()
+
+    # Keyboard: type in the second cell's editor, Shift+Enter runs it, Escape leaves the editor.
+    page.evaluate(set_code, [second.element_handle(), ""])
+    second.locator(".CodeMirror").click()
+    page.keyboard.type("shared_value + 1")
+    page.keyboard.press("Shift+Enter")
+    page.wait_for_function(
+        "(el) => { const r = el.querySelector('.tc-output .tc-result'); return r && r.textContent === '43'; }",
+        arg=second.element_handle())
+    page.keyboard.press("Escape")
+    assert page.evaluate("document.activeElement.textContent") == "Run"
+    assert page.evaluate("(el) => document.activeElement.closest('.tc-cell') === el", second.element_handle())
+
+    # Reset puts the original code back.
+    original = json.loads(second.locator("script.tc-source").text_content())
+    second.get_by_role("button", name="Reset").click()
+    assert page.evaluate("(el) => el.querySelector('.CodeMirror').CodeMirror.getValue()",
+                         second.element_handle()) == original
+
+
+def test_exception_shows_traceback_and_page_keeps_working(built_site, site_url, new_page):
+    page = new_page().page
+    page.goto(site_url + first_page(built_site))
+    first = page.locator(".tc-cell[data-runnable]").nth(0)
+    page.wait_for_selector(".tc-cell .CodeMirror")
+    page.evaluate("(el) => el.querySelector('.CodeMirror').CodeMirror.setValue("
+                  "'def f(x):\\n    return x / 0\\n\\nf(1)')", first.element_handle())
+    first.get_by_role("button", name="Run", exact=True).click()
+    error = first.locator(".tc-output .tc-error")
+    error.wait_for()
+    text = error.inner_text()
+    assert "ZeroDivisionError" in text
+    assert "line 4" in text and "line 2, in f" in text          # the user's own frames
+    assert "cellrunner" not in text and "_tc_run" not in text   # the runner's frames are trimmed
+    assert "Failed" in first.locator(".tc-origin").inner_text()
+    out = page.evaluate("tinycnnSite.run('sum(range(10))')")
+    assert out == {"stdout": "", "stderr": "", "result": "45", "error": None, "images": []}
+
+
+def _start_infinite_loop(page):
+    first = page.locator(".tc-cell[data-runnable]").nth(0)
+    page.wait_for_selector(".tc-cell .CodeMirror")
+    page.evaluate("tinycnnSite.ready()")
+    page.evaluate("tinycnnSite.run('kept = 123')")
+    page.evaluate("(el) => el.querySelector('.CodeMirror').CodeMirror.setValue('while True:\\n    pass')",
+                  first.element_handle())
+    first.get_by_role("button", name="Run", exact=True).click()
+    page.wait_for_function("(el) => el.classList.contains('tc-running')", arg=first.element_handle())
+    page.wait_for_timeout(500)
+    stop = first.get_by_role("button", name="Stop", exact=True)
+    assert stop.is_enabled()
+    stop.click()
+    page.wait_for_function("(el) => !el.classList.contains('tc-running')", arg=first.element_handle(),
+                           timeout=15_000)
+    return first
+
+
+def test_stop_ends_an_infinite_loop_by_restarting_the_worker(built_site, site_url, new_page):
+    page = new_page().page
+    page.goto(site_url + first_page(built_site))
+    assert page.evaluate("window.crossOriginIsolated") is False
+    first = _start_infinite_loop(page)
+    notice = first.locator(".tc-output .tc-notice").inner_text()
+    assert "Stopped" in notice and "reset" in notice
+    # The next run works, in a fresh interpreter (the old variables are gone, as the notice says).
+    assert page.evaluate("tinycnnSite.run('1 + 1')")["result"] == "2"
+    assert "NameError" in page.evaluate("tinycnnSite.run('kept')")["error"]
+    assert "restarted" in status_text(page) or "Python ready" in status_text(page)
+
+
+def test_stop_interrupts_when_cross_origin_isolated(built_site, isolated_site_url, new_page):
+    page = new_page().page
+    page.goto(isolated_site_url + first_page(built_site))
+    assert page.evaluate("window.crossOriginIsolated") is True
+    first = _start_infinite_loop(page)
+    assert "KeyboardInterrupt" in first.locator(".tc-output .tc-error").inner_text()
+    # Interrupted, not restarted: the page's variables survive.
+    assert page.evaluate("tinycnnSite.run('kept + 1')")["result"] == "124"
+
+
+def test_every_runnable_cell_on_every_page_runs_without_error(built_site, site_url, new_page):
+    recorded = new_page()
+    page = recorded.page
+    pages = runnable_pages(built_site)
+    assert pages
+    failures = []
+    for path in pages:
+        page.goto(site_url + path)
+        expected = page.locator(".tc-cell[data-runnable]").count()
+        outputs = page.evaluate("tinycnnSite.runAll()")
+        errors = [(i + 1, out["error"]) for i, out in enumerate(outputs) if out["error"]]
+        if errors or len(outputs) != expected:
+            failures.append("%s: ran %d of %d cells; first error: %s"
+                            % (path or "index", len(outputs), expected, errors[:1]))
+    assert not failures, "\n".join(failures)
+    assert recorded.foreign_requests() == []
+    # Full page loads reuse the browser cache, but every page booted the same self-hosted runtime.
+    assert any(url.endswith("/assets/pyodide/pyodide.asm.wasm") for url in recorded.requests)
+
+
+def _serve_sitemap_for(page, site_url: str) -> None:
+    """Material's instant navigation only intercepts links to pages listed in sitemap.xml, matched
+    with the port of ``site_url`` from mkdocs.yml; rewrite the listed URLs to the test server's."""
+    def handle(route):
+        response = route.fetch()
+        body = re.sub(r"<loc>https?://[^/<]+/", "<loc>" + site_url, response.text())
+        route.fulfill(response=response, body=body)
+
+    page.route("**/sitemap.xml", handle)
+
+
+def test_instant_navigation_keeps_the_runtime_and_no_request_leaves_the_site(built_site, site_url, new_page):
+    recorded = new_page()
+    page = recorded.page
+    _serve_sitemap_for(page, site_url)
+    pages = runnable_pages(built_site)
+    page.goto(site_url + pages[0])
+    page.evaluate("tinycnnSite.ready()")
+    assert page.evaluate("tinycnnSite.run('page_one = 1')")["error"] is None
+    target = pages[1] if len(pages) > 1 else pages[0]
+    # Material's instant navigation: a click on an internal link swaps the content, no page load.
+    page.evaluate("window.__sameDocument = true")
+    href = site_url + target
+    page.evaluate("(href) => { const a = document.createElement('a'); a.href = href; a.textContent = 'go';"
+                  " document.querySelector('.md-content').prepend(a); }", href)
+    page.locator(".md-content a", has_text="go").first.click()
+    page.wait_for_function("(href) => location.href === href", arg=href)
+    page.wait_for_selector(".tc-pagebar")
+    assert page.evaluate("window.__sameDocument") is True, "the page was fully reloaded"
+    assert page.evaluate("tinycnnSite.state()") == "ready"
+    # Each page has its own namespace.
+    assert "NameError" in page.evaluate("tinycnnSite.run('page_one')")["error"]
+    assert page.evaluate("tinycnnSite.run('2 + 3')")["result"] == "5"
+    wasm = [url for url in recorded.requests if url.endswith("pyodide.asm.wasm")]
+    assert len(wasm) == 1, wasm
+    assert recorded.foreign_requests() == []
+    assert any(url.startswith(site_url + "assets/pyodide/") for url in recorded.requests)
+
+
+def test_blocked_runtime_shows_message_and_keeps_build_outputs(built_site, site_url, new_page):
+    recorded = new_page()
+    page = recorded.page
+    page.context.route("**/assets/pyodide/**", lambda route: route.abort("blockedbyclient"))
+    path = first_page(built_site)
+    page.goto(site_url + path)
+    build_outputs = page.evaluate(
+        "Array.from(document.querySelectorAll('.tc-cell .tc-output')).map((o) => o.innerHTML)")
+    assert any(build_outputs), "the build rendered no output on %s" % path
+    with pytest.raises(Exception, match="could not load the Python runtime"):
+        page.evaluate("tinycnnSite.ready()")
+    page.locator(".tc-cell[data-runnable]").nth(0).get_by_role("button", name="Run", exact=True).click()
+    page.wait_for_function("document.querySelector('.tc-pagebar').dataset.state === 'failed'")
+    status = status_text(page)
+    assert "Python could not be loaded" in status and "computed when this site was built" in status
+    page.wait_for_timeout(300)
+    after = page.evaluate(
+        "Array.from(document.querySelectorAll('.tc-cell .tc-output')).map((o) => o.innerHTML)")
+    assert after == build_outputs
+    assert recorded.foreign_requests() == []
+
+
+def test_modern_pyodide_boots_with_the_same_glue_and_reports_missing_numpy(built_site, new_page, serve):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "npm_fetch", Path(__file__).resolve().parents[2] / "scripts" / "npm_fetch.py")
+    npm_fetch = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(npm_fetch)
+    modern = npm_fetch.fetch("pyodide@314.0.7")
+    server = serve({"/": built_site, "/modern-pyodide/": modern})
+    recorded = new_page(init_script="window.tinycnnSiteOptions = {runtimeURL: '/modern-pyodide/'};")
+    page = recorded.page
+    page.goto(server.url + first_page(built_site))
+    with pytest.raises(Exception) as raised:
+        page.evaluate("tinycnnSite.ready()")
+    message = str(raised.value)
+    # It booted (the version comes from the running interpreter) and names what is missing.
+    assert re.search(r"Pyodide 314\.0\.7, loaded from http://127\.0\.0\.1:\d+/modern-pyodide/", message), message
+    assert "has no NumPy package, and tinycnn needs NumPy" in message
+    assert "has no NumPy" in status_text(page)
+    assert any(url.endswith("/modern-pyodide/pyodide.asm.wasm") for url in recorded.requests)
+    assert recorded.foreign_requests() == []
