@@ -78,8 +78,12 @@ def write_digits_model(demos, weights_path: Path, info_path: Path) -> float:
     trainer = demos.Trainer(settings["learning_rate"], PRETRAIN_EPOCHS, settings["batch_size"],
                             settings["seed"], data=data)
     started = time.time()
-    while not trainer.done:
-        trainer.step(seconds=60.0)
+    # one BLAS thread: the matrices are tiny, and OpenBLAS threads only fight each other (10x
+    # slower on a busy 2-core machine); threadpoolctl comes with scikit-learn
+    from threadpoolctl import threadpool_limits
+    with threadpool_limits(limits=1):
+        while not trainer.done:
+            trainer.step(seconds=60.0)
     seconds = time.time() - started
     final = trainer.final()
     trainer.model.save_weights(str(weights_path))

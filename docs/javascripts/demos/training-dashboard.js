@@ -162,7 +162,8 @@
         `Held-out accuracy: ${(100 * acc).toFixed(1)}% (${Math.round(acc * n)} of ${n} digits the model never trained on), ` +
         `after ${s.epoch} epoch${s.epoch === 1 ? "" : "s"} and ${s.seconds.toFixed(1)} s of training in your browser.`));
       const table = el("table", { class: "tcd-confusion" });
-      const head = el("tr", {}, el("th", { scope: "col" }, "true ↓ / predicted →"));
+      table.appendChild(el("caption", {}, "rows: true digit · columns: predicted digit"));
+      const head = el("tr", {}, el("th", { scope: "col" }, el("span", { class: "tcd-sr" }, "true digit")));
       for (let j = 0; j < 10; j++) head.appendChild(el("th", { scope: "col" }, String(j)));
       table.appendChild(el("thead", {}, head));
       const body = el("tbody", {});

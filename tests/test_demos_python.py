@@ -1,0 +1,132 @@
+"""The Python side of the interactive demos (docs/javascripts/demos/demos.py), natively.
+
+The browser tests (tests/browser/test_demos.py) drive the same code in Pyodide; these check its
+numbers quickly against hand-worked values and NumPy loops.
+"""
+from __future__ import annotations
+
+import base64
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+DEMOS_PY = Path(__file__).resolve().parents[1] / "docs" / "javascripts" / "demos" / "demos.py"
+
+
+@pytest.fixture(scope="module")
+def demos():
+    spec = importlib.util.spec_from_file_location("tinycnn_demos_under_test", DEMOS_PY)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_conv_reproduces_the_articles_window(demos):
+    image = [[3, 1, 1], [1, 0, 7], [2, 3, 5]]
+    result = json.loads(demos.conv(image, [[1, 0, -1]] * 3))
+    assert result["output"] == [[-7.0]]
+    assert result["pads"] == [[0, 0], [0, 0]]
+
+
+@pytest.mark.parametrize("size, kernel, stride, expected", [
+    (6, 3, 1, [1, 1]),     # out 6: 2 zeros in total, split evenly
+    (6, 3, 2, [0, 1]),     # out 3: (3-1)*2 + 3 - 6 = 1 zero, at the end (Keras puts the extra one last)
+    (7, 3, 2, [1, 1]),     # out 4: (4-1)*2 + 3 - 7 = 2
+    (4, 2, 2, [0, 0]),     # fits exactly
+    (5, 2, 2, [0, 1]),     # out 3: (3-1)*2 + 2 - 5 = 1
+])
+def test_same_padding_follows_the_keras_rule(demos, size, kernel, stride, expected):
+    assert demos.same_padding(size, kernel, stride) == expected
+
+
+def test_conv_same_padding_output_matches_loops_over_the_padded_image(demos):
+    rng = np.random.RandomState(0)
+    image = rng.randint(0, 9, size=(7, 6)).astype(float)
+    kernel = rng.randint(-2, 3, size=(3, 3)).astype(float)
+    result = json.loads(demos.conv(image.tolist(), kernel.tolist(), 2, "same"))
+    (top, bottom), (left, right) = result["pads"]
+    padded = np.pad(image, ((top, bottom), (left, right)))
+    rows = (padded.shape[0] - 3) // 2 + 1
+    cols = (padded.shape[1] - 3) // 2 + 1
+    expected = [[np.sum(padded[2 * i:2 * i + 3, 2 * j:2 * j + 3] * kernel) for j in range(cols)]
+                for i in range(rows)]
+    np.testing.assert_allclose(result["output"], expected, atol=1e-4)
+    assert result["shape"] == [4, 3]            # ceil(7 / 2), ceil(6 / 2)
+
+
+def test_pool_of_the_pooling_page_matrix(demos):
+    matrix = [[4, 6, 2, 0], [1, 3, 5, 8], [7, 2, 1, 1], [0, 9, 3, 4]]
+    result = json.loads(demos.pool(matrix, "max", 2))
+    assert result["output"] == [[6, 8], [9, 4]]
+    assert result["winners"] == [[[0, 1], [1, 3]], [[3, 1], [3, 3]]]
+    average = json.loads(demos.pool(matrix, "average", 2))
+    assert average["output"] == [[3.5, 3.75], [4.5, 2.25]]
+
+
+@pytest.mark.parametrize("size, stride, padding", [(2, 2, "valid"), (3, 2, "valid"), (2, 1, "same"),
+                                                   (3, 2, "same"), (3, 3, "same")])
+def test_pool_winner_is_the_largest_cell_of_its_window(demos, size, stride, padding):
+    rng = np.random.RandomState(size * 10 + stride)
+    matrix = rng.permutation(64).reshape(8, 8).astype(float)   # distinct values: one winner each
+    result = json.loads(demos.pool(matrix.tolist(), "max", size, stride, padding))
+    top, left = result["pads"][0][0], result["pads"][1][0]
+    for i, row in enumerate(result["winners"]):
+        for j, (r, c) in enumerate(row):
+            r0, c0 = i * stride - top, j * stride - left
+            window = matrix[max(r0, 0):r0 + size, max(c0, 0):c0 + size]
+            assert r0 <= r < r0 + size and c0 <= c < c0 + size
+            assert matrix[r, c] == window.max() == result["output"][i][j]
+
+
+def test_article_summary_counts(demos):
+    info = json.loads(demos.article_summary())
+    assert info["params"] == 813217                  # the article's Keras summary
+    assert [layer["params"] for layer in info["layers"]] == [896, 0, 9248, 0, 0, 802944, 129]
+    assert info["layers"][3]["shape"] == [None, 14, 14, 32]
+
+
+def test_article_activations_of_a_shape(demos):
+    result = json.loads(demos.article_activations("circle", 3))
+    activations = result["activations"]
+    assert activations["shape"] == [29, 29, 32]
+    assert len(base64.b64decode(activations["data"])) == 29 * 29 * 32
+    output = json.loads(demos.article_activations("circle", 7))
+    assert 0.0 < output["value"] < 1.0
+    with pytest.raises(ValueError, match="input_name"):
+        demos.article_activations("banana", 1)
+
+
+@pytest.mark.sklearn
+def test_trainer_defaults_reach_the_bar_and_predict(demos, tmp_path):
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    data = demos.load_digit_data(digits.images, digits.target)
+    assert len(data[2]) == 359 and len(data[0]) == 1797 - 359
+    settings = demos.DIGITS_DEFAULTS
+    trainer = demos.Trainer(settings["learning_rate"], settings["epochs"], settings["batch_size"],
+                            settings["seed"], data=data)
+    from threadpoolctl import threadpool_limits   # installed with scikit-learn
+
+    with threadpool_limits(limits=1):              # tiny matrices: BLAS threads only slow it down
+        while not trainer.done:
+            trainer.step(seconds=60.0)
+    final = trainer.final()
+    predicted = trainer.model.predict(data[2]).argmax(axis=-1)
+    assert final["test_accuracy"] == pytest.approx(np.mean(predicted == data[3]), abs=1e-4)
+    assert final["test_accuracy"] >= 0.95
+    assert np.sum(final["confusion"]) == 359
+    assert len(trainer.history["val_accuracy"]) == settings["epochs"]
+
+    # the draw-a-digit path: weights saved, loaded back from base64, same prediction for a held-out digit
+    path = tmp_path / "weights.npz"
+    trainer.model.save_weights(str(path))
+    demos.load_pretrained(base64.b64encode(path.read_bytes()).decode())
+    digit = data[2][0, :, :, 0]
+    result = json.loads(demos.predict_digit(digit.tolist(), "pretrained"))
+    assert result["source"] == "pretrained"
+    np.testing.assert_allclose(result["probabilities"], trainer.model.predict(data[2][:1])[0], atol=1e-4)
+    assert [layer["shape"] for layer in result["layers"]] == [[8, 8, 8], [4, 4, 8], [4, 4, 16], [2, 2, 16], [64], [10]]
