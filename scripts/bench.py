@@ -35,6 +35,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--batches", type=int, default=0,
                         help="batches per timing (default: 30 for lenet, 6 for article)")
     parser.add_argument("--workload", choices=("lenet", "article", "all"), default="all")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="wall: elapsed time (default); cpu: this process's CPU time, "
+                             "steadier on a busy shared machine (meaningful with --threads 1)")
     parser.add_argument("--no-torch", action="store_true", help="time tinycnn only")
     parser.add_argument("--profile", action="store_true",
                         help="print a cProfile of tinycnn training instead of benchmarking")
@@ -60,6 +63,7 @@ import tinycnn  # noqa: E402
 from tinycnn.layers import Conv2D, Dense, Flatten, MaxPooling2D  # noqa: E402
 
 BATCH = 32
+CLOCK = time.perf_counter if ARGS.clock == "wall" else time.process_time
 
 
 # ---------------------------------------------------------------------------- models
@@ -127,36 +131,36 @@ def make_data(workload: str, batches: int, seed: int = 0):
 
 # ---------------------------------------------------------------------------- timed loops
 def time_tiny_train(model, x, y) -> float:
-    start = time.perf_counter()
+    start = CLOCK()
     for xb, yb in zip(x, y):
         model.train_on_batch(xb, yb)
-    return time.perf_counter() - start
+    return CLOCK() - start
 
 
 def time_tiny_infer(model, x) -> float:
-    start = time.perf_counter()
+    start = CLOCK()
     for xb in x:
         model.predict(xb, batch_size=BATCH)
-    return time.perf_counter() - start
+    return CLOCK() - start
 
 
 def time_torch_train(net, loss_fn, optimizer, x, target) -> float:
-    start = time.perf_counter()
+    start = CLOCK()
     for xb, tb in zip(x, target):
         optimizer.zero_grad()
         loss_fn(net(xb), tb).backward()
         optimizer.step()
-    return time.perf_counter() - start
+    return CLOCK() - start
 
 
 def time_torch_infer(net, x) -> float:
     import torch
 
-    start = time.perf_counter()
+    start = CLOCK()
     with torch.no_grad():
         for xb in x:
             net(xb)
-    return time.perf_counter() - start
+    return CLOCK() - start
 
 
 # ---------------------------------------------------------------------------- driver
@@ -211,7 +215,7 @@ def main() -> None:
     args = ARGS
     workloads = ("lenet", "article") if args.workload == "all" else (args.workload,)
     print(f"tinycnn {tinycnn.__version__}, NumPy {np.__version__}, Python {sys.version.split()[0]}, "
-          f"threads={args.threads}, rounds={args.rounds}, batch={BATCH}")
+          f"threads={args.threads}, rounds={args.rounds}, batch={BATCH}, clock={args.clock}")
     if not args.no_torch and not args.profile:
         import torch
 

@@ -66,7 +66,7 @@ def max_pool2d_backward(grad_output: np.ndarray, cache: PoolCache) -> np.ndarray
         if taken is None:
             taken = wins.copy()
         else:
-            wins &= ~taken  # a tie with an earlier cell: that one already won
+            np.greater(wins, taken, out=wins)  # wins and not taken: on a tie the earlier cell won
             if index < last:
                 taken |= wins
         target = grad_padded[:, rows, cols, :]
