@@ -97,8 +97,10 @@ class Convolution2D(Conv2D):
     """
 
     def __init__(self, filters: int = None, kernel_size: IntOrPair = None, *args, **kwargs) -> None:
+        if filters is not None:
+            kwargs["filters"] = filters  # so that a Keras 1 nb_filter= alongside it is a conflict
         kwargs = legacy.rename_layer_arguments("Convolution2D", kwargs)
-        filters = kwargs.pop("filters", filters)
+        filters = kwargs.pop("filters", None)
         if args and isinstance(kernel_size, int) and isinstance(args[0], int):
             kernel_size, args = (kernel_size, args[0]), args[1:]  # Keras 1: nb_row, nb_col
         if args:

@@ -75,8 +75,10 @@ class Dense(ActivatedLayer):
     default_name = "dense"
 
     def __init__(self, units: int = None, activation=None, use_bias: bool = True, **kwargs) -> None:
+        if units is not None:
+            kwargs["units"] = units  # so that Dense(128, output_dim=128) is caught as a conflict
         kwargs = legacy.rename_layer_arguments("Dense", kwargs)  # Keras 1: Dense(output_dim=128)
-        units = kwargs.pop("units", units)
+        units = kwargs.pop("units", None)
         if units is None:
             raise TypeError("Dense needs the number of units, e.g. Dense(128)")
         super().__init__(activation=activation, **kwargs)
