@@ -290,13 +290,10 @@
       if (s.stage === "tinycnn") return withSize(`Installing ${version} and its data`, s.bytes) + "… step 3 of 3";
     }
     if (kernel.state === "ready") {
-      const i = kernel.info;
       if (kernel.stage && kernel.stage.stage === "package") {
         return withSize(`Loading ${kernel.stage.label}`, kernel.stage.bytes) + "…";
       }
-      const ready = `Python ready: tinycnn ${i.tinycnn} · Python ${i.python} · NumPy ${i.numpy} · ` +
-        `Pyodide ${i.pyodide}`;
-      return kernel.busy() ? ready + " · running…" : ready;
+      return kernel.busy() ? "Python is running…" : "Python is ready: edit and run any cell.";
     }
     let total = 0;
     if (m && !OPTIONS.runtimeURL) {

@@ -197,7 +197,11 @@ async function loadImports(code) {
       } catch (error) { /* the import in the cell reports what is missing */ }
       loadedExtras.add(item.name);
       for (const patch of (config.patches || []).filter((p) => p.package === item.name)) {
-        await applyPatch(patch);
+        try {
+          await applyPatch(patch);
+        } catch (error) {
+          console.warn(`tinycnn: could not replace ${patch.path} in ${patch.package}:`, error);
+        }
       }
     }
   }
@@ -221,6 +225,8 @@ def _tc_patch(package, path, compressed):
     if compressed:
         data = gzip.decompress(data)
     target = os.path.join(list(spec.submodule_search_locations)[0], path)
+    if os.path.exists(target):
+        os.remove(target)  # a packaged file cannot be overwritten in place in Pyodide 0.17
     with open(target, "wb") as handle:
         handle.write(data)
 _tc_patch(${JSON.stringify(patch.package)}, ${JSON.stringify(patch.path)}, ${patch.gzip ? "True" : "False"})

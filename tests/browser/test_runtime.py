@@ -81,7 +81,7 @@ def test_convolution_example_prints_minus_seven_and_info(built_site, site_url, n
     out = page.evaluate("(code) => tinycnnSite.run(code)", CONVOLUTION_EXAMPLE)
     assert out["error"] is None
     assert out["stdout"].strip() == "[[-7.]]"
-    assert "Python ready" in status_text(page)
+    assert "Python is ready" in status_text(page)
 
 
 def test_cell_run_button_keyboard_reset_and_shared_state(built_site, site_url, new_page):
@@ -164,7 +164,7 @@ def test_stop_ends_an_infinite_loop_by_restarting_the_worker(built_site, site_ur
     # The next run works, in a fresh interpreter (the old variables are gone, as the notice says).
     assert page.evaluate("tinycnnSite.run('1 + 1')")["result"] == "2"
     assert "NameError" in page.evaluate("tinycnnSite.run('kept')")["error"]
-    assert "restarted" in status_text(page) or "Python ready" in status_text(page)
+    assert "Python is ready" in status_text(page)
 
 
 def test_stop_interrupts_when_cross_origin_isolated(built_site, isolated_site_url, new_page):

@@ -1,0 +1,164 @@
+"""Conv forward / backward in several NumPy formulations, timed on the LeNet workload's shapes.
+
+Run by ``scripts/bench_browser.py --kernels`` inside the page's Pyodide (and natively for
+reference). Python 3.8 + NumPy 1.17 compatible, no tinycnn needed. ``run_kernels(repeats)``
+returns ``{layer: {operation: {formulation: milliseconds}}}`` (median of ``repeats``) after
+checking that every formulation gives the same numbers as the im2col + matmul reference.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+# (batch, rows, cols, in_channels, filters, kernel): the two 5x5 "same" convolutions of the
+# LeNet workload in scripts/bench.py, batch 32.
+LAYERS = {"conv1": (32, 28, 28, 1, 8, 5), "conv2": (32, 14, 14, 8, 16, 5)}
+
+
+def windows(x_padded, k, rows, cols):
+    """Copy-free view (N, rows, cols, k, k, C) of every k x k window (stride 1)."""
+    n, _, _, c = x_padded.shape
+    s = x_padded.strides
+    return as_strided(x_padded, shape=(n, rows, cols, k, k, c), strides=(s[0], s[1], s[2], s[1], s[2], s[3]),
+                      writeable=False)
+
+
+# ----------------------------------------------------------------------------- forward
+def fwd_im2col_matmul(xp, w, rows, cols):
+    k, _, c, f = w.shape
+    columns = windows(xp, k, rows, cols).reshape(-1, k * k * c)          # copies
+    return (columns @ w.reshape(k * k * c, f)).reshape(xp.shape[0], rows, cols, f)
+
+
+def fwd_einsum(xp, w, rows, cols):
+    return np.einsum("nhwijc,ijcf->nhwf", windows(xp, w.shape[0], rows, cols), w)
+
+
+def fwd_einsum_optimize(xp, w, rows, cols):
+    return np.einsum("nhwijc,ijcf->nhwf", windows(xp, w.shape[0], rows, cols), w, optimize=True)
+
+
+def fwd_tensordot(xp, w, rows, cols):
+    return np.tensordot(windows(xp, w.shape[0], rows, cols), w, axes=([3, 4, 5], [0, 1, 2]))
+
+
+def fwd_shift_matmul(xp, w, rows, cols):
+    """Sum over the k*k kernel positions of (shifted input) @ kernel[i, j]: no im2col buffer."""
+    k, _, c, f = w.shape
+    n = xp.shape[0]
+    out = np.zeros((n * rows * cols, f), dtype=xp.dtype)
+    for i in range(k):
+        for j in range(k):
+            out += np.ascontiguousarray(xp[:, i:i + rows, j:j + cols, :]).reshape(-1, c) @ w[i, j]
+    return out.reshape(n, rows, cols, f)
+
+
+# ----------------------------------------------------------------------------- grad kernel
+def gw_im2col_matmul(xp, g, k):
+    n, rows, cols, f = g.shape
+    c = xp.shape[3]
+    columns = windows(xp, k, rows, cols).reshape(-1, k * k * c)
+    return (columns.T @ g.reshape(-1, f)).reshape(k, k, c, f)
+
+
+def gw_einsum(xp, g, k):
+    return np.einsum("nhwijc,nhwf->ijcf", windows(xp, k, g.shape[1], g.shape[2]), g)
+
+
+def gw_tensordot(xp, g, k):
+    return np.tensordot(windows(xp, k, g.shape[1], g.shape[2]), g, axes=([0, 1, 2], [0, 1, 2]))
+
+
+def gw_shift_matmul(xp, g, k):
+    n, rows, cols, f = g.shape
+    c = xp.shape[3]
+    g2 = g.reshape(-1, f)
+    out = np.empty((k, k, c, f), dtype=g.dtype)
+    for i in range(k):
+        for j in range(k):
+            out[i, j] = np.ascontiguousarray(xp[:, i:i + rows, j:j + cols, :]).reshape(-1, c).T @ g2
+    return out
+
+
+# ----------------------------------------------------------------------------- grad input
+def gx_col2im_matmul(g, w, padded_shape):
+    k, _, c, f = w.shape
+    n, rows, cols, _ = g.shape
+    cols_grad = (g.reshape(-1, f) @ w.reshape(-1, f).T).reshape(n, rows, cols, k, k, c)
+    out = np.zeros(padded_shape, dtype=g.dtype)
+    for i in range(k):
+        for j in range(k):
+            out[:, i:i + rows, j:j + cols, :] += cols_grad[:, :, :, i, j, :]
+    return out
+
+
+def gx_shift_matmul(g, w, padded_shape):
+    k, _, c, f = w.shape
+    n, rows, cols, _ = g.shape
+    g2 = g.reshape(-1, f)
+    out = np.zeros(padded_shape, dtype=g.dtype)
+    for i in range(k):
+        for j in range(k):
+            out[:, i:i + rows, j:j + cols, :] += (g2 @ w[i, j].T).reshape(n, rows, cols, c)
+    return out
+
+
+def gx_full_conv_einsum(g, w, padded_shape):
+    """Gradient of the input as a 'full' convolution of the gradient with the flipped kernel."""
+    k = w.shape[0]
+    n, rows, cols, f = g.shape
+    gp = np.zeros((n, rows + 2 * (k - 1), cols + 2 * (k - 1), f), dtype=g.dtype)
+    gp[:, k - 1:k - 1 + rows, k - 1:k - 1 + cols, :] = g
+    flipped = w[::-1, ::-1].transpose(0, 1, 3, 2)  # (k, k, F, C)
+    return np.einsum("nhwijf,ijfc->nhwc", windows(gp, k, padded_shape[1], padded_shape[2]), flipped)
+
+
+FORWARD = {"im2col+matmul": fwd_im2col_matmul, "einsum": fwd_einsum, "einsum(optimize)": fwd_einsum_optimize,
+           "tensordot": fwd_tensordot, "shift+matmul": fwd_shift_matmul}
+GRAD_KERNEL = {"im2col+matmul": gw_im2col_matmul, "einsum": gw_einsum, "tensordot": gw_tensordot,
+               "shift+matmul": gw_shift_matmul}
+GRAD_INPUT = {"col2im+matmul": gx_col2im_matmul, "shift+matmul": gx_shift_matmul,
+              "full-conv einsum": gx_full_conv_einsum}
+
+
+def _median_ms(fn, repeats):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000.0)
+    times.sort()
+    return times[len(times) // 2]
+
+
+def run_kernels(repeats=5):
+    rng = np.random.RandomState(0)
+    report = {}
+    for name, (n, rows, cols, c, f, k) in LAYERS.items():
+        pad = k // 2
+        x = rng.standard_normal((n, rows, cols, c)).astype(np.float32)
+        xp = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="constant")
+        w = (rng.standard_normal((k, k, c, f)) * 0.1).astype(np.float32)
+        g = rng.standard_normal((n, rows, cols, f)).astype(np.float32)
+        layer = {"forward": {}, "grad_kernel": {}, "grad_input": {}}
+        reference = fwd_im2col_matmul(xp, w, rows, cols)
+        for label, fn in FORWARD.items():
+            assert np.allclose(fn(xp, w, rows, cols), reference, atol=1e-3), label
+            layer["forward"][label] = _median_ms(lambda: fn(xp, w, rows, cols), repeats)
+        reference = gw_im2col_matmul(xp, g, k)
+        for label, fn in GRAD_KERNEL.items():
+            assert np.allclose(fn(xp, g, k), reference, atol=1e-2), label
+            layer["grad_kernel"][label] = _median_ms(lambda: fn(xp, g, k), repeats)
+        reference = gx_col2im_matmul(g, w, xp.shape)
+        for label, fn in GRAD_INPUT.items():
+            assert np.allclose(fn(g, w, xp.shape), reference, atol=1e-3), label
+            layer["grad_input"][label] = _median_ms(lambda: fn(g, w, xp.shape), repeats)
+        report[name] = layer
+    return report
+
+
+if __name__ == "__main__":
+    import json
+    print(json.dumps(run_kernels(), indent=1))
