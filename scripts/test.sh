@@ -16,7 +16,7 @@ start=$(date +%s)
 echo "[test] site built in $(( $(date +%s) - start ))s"
 
 echo "[test] unit tests on Python 3.8 + NumPy 1.17.5"
-.venv38/bin/python -m pytest -q -p no:cacheprovider \
+TINYCNN_UNIT_ONLY=1 .venv38/bin/python -m pytest -q -p no:cacheprovider \
   -m "not torch and not sklearn and not browser and not site and not image"
 
 echo "[test] full suite on Python 3.11"
