@@ -30,6 +30,12 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args) -> None:  # keep the console readable
         pass
 
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except (BrokenPipeError, ConnectionResetError):  # the page cancelled a download
+            pass
+
 
 def serve(site: Path) -> http.server.ThreadingHTTPServer:
     """Serve ``site`` on 127.0.0.1 on a free port, in a daemon thread."""
@@ -103,6 +109,7 @@ def main(argv=None) -> int:
 def _slice(path: Path, height: int) -> None:
     from PIL import Image
 
+    Image.MAX_IMAGE_PIXELS = None  # our own screenshots (the API page is very tall)
     with Image.open(path) as image:
         for number, top in enumerate(range(0, image.height, height), start=1):
             box = (0, top, image.width, min(image.height, top + height))
