@@ -364,3 +364,30 @@ def test_shuffle_changes_the_batches_but_not_the_epoch_coverage():
     b.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False)
     for wa, wb in zip(a.get_weights(), b.get_weights()):
         np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+@pytest.mark.parametrize("loss,last,units", [("categorical_crossentropy", "softmax", 3),
+                                             ("binary_crossentropy", "sigmoid", 1),
+                                             ("mse", "tanh", 3)])
+def test_training_stays_in_float32(optimizer, loss, last, units):
+    """Nothing silently upcasts to float64 (which would halve the speed) in a training step."""
+    tinycnn.utils.set_random_seed(0)
+    m = Sequential([
+        Conv2D(3, 3, padding="same", activation="relu", input_shape=(6, 6, 2)),
+        MaxPooling2D(padding="same"),
+        tinycnn.layers.AveragePooling2D(2, strides=1),
+        Flatten(),
+        tinycnn.layers.Dropout(0.2),
+        Dense(units, activation=last),
+    ])
+    m.compile(optimizer, loss)
+    x = np.random.default_rng(0).random((5, 6, 6, 2))  # float64 data is converted once
+    y = np.eye(3)[[0, 1, 2, 0, 1]][:, :units]
+    m.train_on_batch(x, y)
+    m.fit(x, y, epochs=1, verbose=0)
+    for layer in m.layers:
+        assert all(w.dtype == np.float32 for w in layer.weights), layer.name
+        assert all(g.dtype == np.float32 for g in layer.grads), layer.name
+    assert all(out.dtype == np.float32 for out in m.layer_outputs(x))
+    assert m.predict(x).dtype == np.float32

@@ -92,7 +92,9 @@ class Adam(Optimizer):
 
     def apply(self, weights, grads):
         t = self.iterations + 1
-        self._step_size = self.learning_rate * np.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
+        # a Python float (not np.float64), so NumPy 2 keeps the float32 update in float32
+        self._step_size = float(
+            self.learning_rate * np.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t))
         super().apply(weights, grads)
 
     def update(self, weight, grad):
