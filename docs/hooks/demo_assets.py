@@ -116,6 +116,7 @@ def build_assets() -> Path:
     """Compute (or take from the cache) the demo files; return their folder."""
     cache = Path.home() / ".cache" / "tinycnn" / "demos" / _cache_key()
     if all((cache / name).exists() for name in FILES):
+        _log(f"demo data from the cache ({cache})")
         return cache
     tmp = cache.with_name(cache.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)

@@ -320,6 +320,11 @@ def predict_digit(pixels: Sequence[Sequence[float]], prefer: str = "trained") ->
                    "label": int(np.argmax(probabilities)), "layers": layers})
 
 
+def models() -> str:
+    """Which digit models exist in this Python: the dashboard's (trained >= 1 epoch), the pre-trained one."""
+    return _dumps({"trained": _trainer is not None and _trainer.epoch > 0, "pretrained": _pretrained is not None})
+
+
 def sample_digit(index: int) -> str:
     """A held-out digit (pixels in [0, 1]) and its label, to try the model on real data."""
     _, _, x_test, y_test = load_digit_data()

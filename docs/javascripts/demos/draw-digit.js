@@ -251,8 +251,13 @@
       if (state.pixels && root.isConnected) predict(state.pixels);
     });
     D.paint(preview, [[0]], "grey", [0, 1]);
-    // If the dashboard trained a model on an earlier visit to this page, it is still in Python.
     drawCursor();
+    // If the dashboard trained a model on an earlier visit to this page, it is still in Python.
+    if (window.tinycnnSite && window.tinycnnSite.state && window.tinycnnSite.state() === "ready") {
+      D.python("_demo.models()").then((found) => {
+        if (found.trained) { model.inputs[0].disabled = false; model.value = "trained"; }
+      }).catch(() => {});
+    }
   }
 
   D.register("#draw-digit-demo, #draw-demo, [data-demo='draw']", mount);
