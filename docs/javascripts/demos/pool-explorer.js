@@ -171,6 +171,10 @@
         text = `(${values.map((v) => fmt(v, 2)).join(" + ")}) / ${values.length} = `;
       }
       sum.append(el("span", { class: "tcd-terms" }, text), el("span", { class: "tcd-equals" }, fmt(value, 3)));
+      if (values.length < state.size * state.size) {
+        sum.append(el("span", { class: "tcd-note" }, ` (this ${state.size}×${state.size} window hangs over the edge ` +
+          `("same" padding): only its ${values.length} real cells count)`));
+      }
       if (state.mode === "max") {
         sum.append(el("span", { class: "tcd-note" },
           ` (the winner, circled, is at row ${win.winner[0] + 1}, column ${win.winner[1] + 1})`));
