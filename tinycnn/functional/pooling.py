@@ -31,23 +31,38 @@ class PoolCache(NamedTuple):
 
 
 # How pooling is computed: instead of copying every window out (kh*kw copies of the image),
-# loop over the kh*kw *kernel positions* (4 for a 2x2 window, never over pixels or examples).
-# windows.positions gives, for position (i, j), the view x_padded[:, rows, cols, :] of shape
-# (N, Ho, Wo, C) holding the cell under (i, j) of every window at once; the max (or sum) of a
-# window is then the element-wise max (or sum) of these kh*kw views.
+# loop over the window's kh rows and then its kw columns (never over pixels or examples).
+# The max (or sum) of a window is the max (or sum) over its columns of the max (or sum) over its
+# rows, so _reduce_windows first combines the kh rows of every window -- whole image rows at a
+# time, long contiguous runs that NumPy handles fast -- then the kw columns of the result.
+# Going backward, windows.positions gives for each kernel position (i, j) the view
+# x_padded[:, rows, cols, :] of shape (N, Ho, Wo, C): the cell under (i, j) of every window.
+
+
+def _reduce_windows(ufunc, x_padded: np.ndarray, window, strides, out_hw) -> np.ndarray:
+    """``ufunc`` (``np.maximum`` or ``np.add``) over every window of ``x_padded`` ``(N, Hp, Wp, C)``.
+
+    Returns a new ``(N, Ho, Wo, C)`` array.
+    """
+    result = x_padded
+    for axis, size, step, count in ((1, window[0], strides[0], out_hw[0]),
+                                    (2, window[1], strides[1], out_hw[1])):
+        index = [slice(None)] * 4
+        parts = []  # along `axis`: cell `offset` of every window
+        for offset in range(size):
+            index[axis] = slice(offset, offset + step * (count - 1) + 1, step)
+            parts.append(result[tuple(index)])
+        result = parts[0].copy() if size == 1 else ufunc(parts[0], parts[1])
+        for part in parts[2:]:
+            ufunc(result, part, out=result)
+    return result
 
 
 def max_pool2d_forward(x: np.ndarray, window, strides, padding: str):
     """Max pooling of a batch ``(N, H, W, C)`` -> ``((N, Ho, Wo, C), PoolCache)``, no checks."""
     out_hw, pads = windows.plan(x.shape, window, strides, padding, "pool window")
     x_padded = windows.pad(x, pads, value=-np.inf)  # padding never wins a max
-    out = None
-    for index, rows, cols in windows.positions(window, strides, out_hw):
-        cells = x_padded[:, rows, cols, :]  # (N, Ho, Wo, C): this cell of every window
-        if out is None:
-            out = cells.copy()
-        else:
-            np.maximum(out, cells, out=out)
+    out = _reduce_windows(np.maximum, x_padded, window, strides, out_hw)
     return out, PoolCache(window, strides, pads, x_padded.shape, x_padded, out, None)
 
 
@@ -85,12 +100,7 @@ def avg_pool2d_forward(x: np.ndarray, window, strides, padding: str):
     """
     out_hw, pads = windows.plan(x.shape, window, strides, padding, "pool window")
     x_padded = windows.pad(x, pads)
-    sums = None
-    for index, rows, cols in windows.positions(window, strides, out_hw):
-        if sums is None:
-            sums = x_padded[:, rows, cols, :].copy()
-        else:
-            sums += x_padded[:, rows, cols, :]
+    sums = _reduce_windows(np.add, x_padded, window, strides, out_hw)
     if pads == ((0, 0), (0, 0)):
         counts = float(window[0] * window[1])  # every window is full
     else:  # count the real cells of each window: the same window sums over an image of ones
