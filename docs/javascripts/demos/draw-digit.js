@@ -69,7 +69,7 @@
 
     root.appendChild(el("div", { class: "tcd-draw-row" },
       el("div", {}, el("div", { class: "tcd-pad-wrap" }, pad, ring), el("div", { class: "tcd-controls" }, clear, sample)),
-      el("figure", { class: "tcd-figure", style: "flex: 0 0 auto; min-width: 0" }, preview,
+      el("figure", { class: "tcd-figure tcd-preview" }, preview,
         el("figcaption", {}, "what the model sees (8×8)")),
       el("div", {}, el("span", { class: "tcd-label" }, "The model's answer"), guess, bars)));
     root.appendChild(el("div", { class: "tcd-controls" }, model.root));
