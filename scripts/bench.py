@@ -5,6 +5,7 @@ Usage::
     python scripts/bench.py                 # 1 thread, 7 interleaved rounds
     python scripts/bench.py --threads 2 --rounds 11
     python scripts/bench.py --workload lenet --profile   # cProfile of tinycnn's training step
+    python scripts/bench.py --clock cpu     # CPU time instead of wall time (busy shared machine)
 
 Workloads (batch 32, plain SGD, random data of the right shapes):
 
@@ -19,7 +20,8 @@ medians over the rounds are reported in examples per second, with the ratio tiny
 
 The thread count is pinned for both libraries *before* NumPy and torch are imported (BLAS pools
 read OMP/OPENBLAS/MKL variables once, at import): on a small shared machine unpinned BLAS
-threads make timings swing by 10x.
+threads make timings swing by 10x. The load average is printed too: when other programs compete
+for the cores, wall-clock rates drop for both sides and ``--clock cpu`` gives steadier ratios.
 """
 from __future__ import annotations
 
@@ -216,6 +218,9 @@ def main() -> None:
     workloads = ("lenet", "article") if args.workload == "all" else (args.workload,)
     print(f"tinycnn {tinycnn.__version__}, NumPy {np.__version__}, Python {sys.version.split()[0]}, "
           f"threads={args.threads}, rounds={args.rounds}, batch={BATCH}, clock={args.clock}")
+    if hasattr(os, "getloadavg"):
+        print("load average (1, 5, 15 min): " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
+              + f" on {os.cpu_count()} cores")
     if not args.no_torch and not args.profile:
         import torch
 
