@@ -150,3 +150,18 @@ def test_seed_makes_initialisation_reproducible():
     second = article_model().get_weights()
     for a, b in zip(first, second):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("layer,shape", [(Conv2D(3, 3, padding="same", activation="relu"), (2, 5, 6, 2)),
+                                         (Dense(4, activation="tanh"), (3, 7))])
+def test_first_layer_can_skip_the_input_gradient(layer, shape):
+    """A model's first layer is told not to compute dL/dx (the data needs none): it returns None
+    and computes exactly the same weight gradients."""
+    x = np.random.default_rng(3).standard_normal(shape)
+    out = layer(x)
+    grad = np.random.default_rng(4).standard_normal(out.shape).astype(np.float32)
+    assert layer.backward(grad).shape == shape
+    full = [g.copy() for g in layer.grads]
+    assert layer.backward(grad, input_gradient=False) is None
+    for a, b in zip(full, layer.grads):
+        np.testing.assert_array_equal(a, b)
