@@ -89,6 +89,7 @@
     failure: null,
     readyPromise: null,
     pending: new Map(),     // id -> resolve
+    listeners: new Map(),   // id -> callback for live output parts [[kind, text], ...]
     nextId: 1,
     interrupt: null,        // Uint8Array on a SharedArrayBuffer when cross-origin isolated
     generation: 0,          // bumped by stop(): queued runs of an older generation are cancelled
@@ -162,7 +163,11 @@
           } else if (message.type === "failed") {
             this.failKind = message.kind;
             this.fail(message.message).catch(reject);
+          } else if (message.type === "stream") {
+            const listener = this.listeners.get(message.id);
+            if (listener) listener(message.parts);
           } else if (message.type === "result") {
+            this.listeners.delete(message.id);
             const done = this.pending.get(message.id);
             this.pending.delete(message.id);
             if (done) done(message.output);
@@ -193,10 +198,11 @@
       throw new Error(message);
     },
 
-    exec(code, namespace, cellName) {
+    exec(code, namespace, cellName, onStream) {
       return this.ensure().then(() => new Promise((resolve) => {
         const id = this.nextId++;
         this.pending.set(id, resolve);
+        if (onStream) this.listeners.set(id, onStream);
         this.worker.postMessage({ type: "run", id, code, namespace, cellName });
         renderStatus();
       }), (error) => {
@@ -239,6 +245,7 @@
       const stopped = { stdout: "", stderr: "", result: null, images: [], error: STOPPED_RESET, stopped: true };
       for (const done of this.pending.values()) done(stopped);
       this.pending.clear();
+      this.listeners.clear();
       renderStatus();
       if (hadState) this.ensure().catch(() => {});  // a fresh worker, ready for the next run
     },
@@ -476,6 +483,38 @@
       : `${output.error ? "Failed" : "Ran"} in your browser` + (seconds != null ? ` in ${seconds.toFixed(2)} s` : "");
   }
 
+  function resolveCarriageReturns(text) {
+    // Like cellrunner.resolve_carriage_returns: each "\r" redraw overwrites the start of its line.
+    if (text.indexOf("\r") < 0) return text;
+    return text.split("\n").map((line) => {
+      if (line.indexOf("\r") < 0) return line;
+      let screen = "";
+      for (const segment of line.split("\r")) screen = segment + screen.slice(segment.length);
+      return screen;
+    }).join("\n");
+  }
+
+  function liveOutput(cell) {
+    // Shows stdout/stderr while the cell runs (e.g. a training progress bar).
+    const text = { stdout: "", stderr: "" };
+    let scheduled = false;
+    return (parts) => {
+      for (const [kind, chunk] of parts) text[kind] = (text[kind] || "") + chunk;
+      if (scheduled) return;
+      scheduled = true;
+      requestAnimationFrame(() => {
+        scheduled = false;
+        if (!cell.running) return;
+        const box = cell.output;
+        box.textContent = "";
+        box.dataset.origin = "live";
+        for (const kind of ["stdout", "stderr"]) {
+          if (text[kind]) box.appendChild(el("pre", { class: `tc-${kind} tc-live` }, resolveCarriageReturns(text[kind])));
+        }
+      });
+    };
+  }
+
   function runCell(cell) {
     const code = getCode(cell);
     const key = namespaceKey();
@@ -486,16 +525,19 @@
       cell.root.classList.remove("tc-queued");
       cell.root.classList.add("tc-running");
       cell.running = true;
+      cell.output.setAttribute("aria-busy", "true");  // screen readers wait for the final output
       cell.origin.textContent = "Running…";
       renderStatus();
       const started = performance.now();
+      const live = liveOutput(cell);
       let output;
       try {
-        output = await kernel.exec(code, key, name);
+        output = await kernel.exec(code, key, name, live);
       } catch (error) {
         output = { stdout: "", stderr: "", result: null, images: [], error: null, failed: error.message };
       }
       cell.running = false;
+      cell.output.removeAttribute("aria-busy");
       cell.root.classList.remove("tc-running");
       if (output.failed) {
         cell.origin.textContent = "Python is not available: showing the output computed at build time";

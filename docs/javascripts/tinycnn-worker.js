@@ -81,10 +81,43 @@ def _tc_setup():
 
 _tc_namespaces = {}
 
+class _TcLiveText(io.StringIO):
+    """A StringIO that also streams what is written to the page (live progress bars).
+
+    run_cell captures stdout then stderr in two io.StringIO objects; while a cell runs, the runner
+    module sees this class instead, so the page can show output before the cell ends. The final
+    output still comes from run_cell's return value."""
+    created = 0
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._tc_kind = "stdout" if _TcLiveText.created == 0 else "stderr"
+        _TcLiveText.created += 1
+
+    def write(self, text):
+        count = super().write(text)
+        try:
+            js.tcStream(self._tc_kind, text)
+        except Exception:
+            pass
+        return count
+
+
 def _tc_run(namespace_key, cell_name):
     import tinycnn_cellrunner
     namespace = _tc_namespaces.setdefault(str(namespace_key), {"__name__": "__main__"})
-    output = tinycnn_cellrunner.run_cell(str(js.tcCode), namespace, str(cell_name))
+    real_io = tinycnn_cellrunner.__dict__.get("io")
+    if real_io is io:
+        live_io = types.ModuleType("io")
+        live_io.__dict__.update(io.__dict__)
+        live_io.StringIO = _TcLiveText
+        _TcLiveText.created = 0
+        tinycnn_cellrunner.io = live_io
+    try:
+        output = tinycnn_cellrunner.run_cell(str(js.tcCode), namespace, str(cell_name))
+    finally:
+        if real_io is io:
+            tinycnn_cellrunner.io = real_io
     return json.dumps(output)
 
 def _tc_forget(namespace_key):
@@ -234,13 +267,30 @@ _tc_patch(${JSON.stringify(patch.package)}, ${JSON.stringify(patch.path)}, ${pat
   self.tcPatch = null;
 }
 
+// Live output of the running cell (see _TcLiveText), batched to at most ~10 messages a second.
+// Python runs synchronously here (no timers fire meanwhile), so the batch is posted from the write.
+let streamId = null;
+let streamBuffer = [];
+let streamPosted = 0;
+self.tcStream = (kind, text) => {
+  streamBuffer.push([String(kind), String(text)]);
+  const now = Date.now();
+  if (now - streamPosted >= 100) {
+    post({ type: "stream", id: streamId, parts: streamBuffer });
+    streamBuffer = [];
+    streamPosted = now;
+  }
+};
+
 async function run(message) {
   await loadImports(message.code);
+  streamId = message.id;
   self.tcCode = message.code;
   if (interruptBuffer) interruptBuffer[0] = 0;
   const json = py.runPython(
     `_tc_run(${JSON.stringify(message.namespace)}, ${JSON.stringify(message.cellName || "<cell>")})`);
   self.tcCode = null;
+  streamBuffer = [];
   return JSON.parse(json);
 }
 

@@ -117,6 +117,28 @@ def test_cell_run_button_keyboard_reset_and_shared_state(built_site, site_url, n
                          second.element_handle()) == original
 
 
+def test_output_is_shown_live_while_a_cell_runs(built_site, site_url, new_page):
+    page = new_page().page
+    page.goto(site_url + first_page(built_site))
+    first = page.locator(".tc-cell[data-runnable]").nth(0)
+    page.wait_for_selector(".tc-cell .CodeMirror")
+    page.evaluate("tinycnnSite.ready()")
+    code = ("import time\nfor step in range(1, 4):\n    print('\\rstep', step, end='')\n"
+            "    start = time.time()\n    while time.time() - start < 1.0:\n        pass\nprint()\n'done'")
+    page.evaluate("(args) => args[0].querySelector('.CodeMirror').CodeMirror.setValue(args[1])",
+                  [first.element_handle(), code])
+    first.get_by_role("button", name="Run", exact=True).click()
+    live = first.locator(".tc-output .tc-live")
+    live.wait_for(timeout=20_000)
+    assert first.evaluate("(el) => el.classList.contains('tc-running')")
+    assert live.inner_text().startswith("step ")  # the \r redraws are resolved, as at build time
+    assert first.locator(".tc-output").get_attribute("aria-busy") == "true"
+    first.locator(".tc-output .tc-result").wait_for()
+    assert first.locator(".tc-output .tc-stdout").inner_text().strip() == "step 3"
+    assert first.locator(".tc-output .tc-result").inner_text() == "'done'"
+    assert first.locator(".tc-output").get_attribute("aria-busy") is None
+
+
 def test_exception_shows_traceback_and_page_keeps_working(built_site, site_url, new_page):
     page = new_page().page
     page.goto(site_url + first_page(built_site))
