@@ -197,6 +197,7 @@ def test_notebook_is_executed_and_downloadable(built_site):
     assert "largest difference" in text and "finite differences" in text
     assert "Epoch 10/10" in text  # executed at build time: the training log is there
     assert (built_site / "notebooks" / "cnn-from-scratch" / "cnn-from-scratch.ipynb").exists()
+    assert 'href="cnn-from-scratch.ipynb"' in text  # the download link
 
 
 # ---------------------------------------------------------------------------------- API
