@@ -181,7 +181,8 @@ def test_two_dimensional_array_result_gets_a_heatmap_image():
 
 
 @pytest.mark.parametrize("expression", [
-    "np.zeros(3)", "np.zeros((2, 2, 2))", "np.array([['a', 'b']])", "np.zeros((0, 3))", "np.ones((1, 1))", "[[1, 2]]",
+    "np.zeros(3)", "np.zeros((2, 2, 2))", "np.array([['a', 'b']])", "np.zeros((0, 3))", "np.ones((1, 1))", "np.ones((1, 5))", "np.ones((4, 1))",
+    "[[1, 2], [3, 4]]",
 ])
 def test_no_heatmap_for_other_results(expression):
     out = run_cell("import numpy as np\n" + expression, {})

@@ -82,6 +82,8 @@ def test_no_cell_printed_an_error_or_a_warning(built_site, slug):
     text = page(built_site, slug)
     assert outputs(text, "error") == []
     assert outputs(text, "stderr") == [], outputs(text, "stderr")
+    # no "<... object at 0x7f...>" results: the pages show values, not object addresses
+    assert not [r for r in outputs(text, "result") if " object at 0x" in r]
 
 
 # -------------------------------------------------------------------------- worked numbers

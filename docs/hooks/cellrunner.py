@@ -212,8 +212,9 @@ def _is_heatmap_candidate(value: Any) -> bool:
         return False
     return (
         value.ndim == 2
+        and min(value.shape) >= 2                    # a matrix, not a single row or column
         and value.dtype.kind in "biuf"
-        and 1 < value.size <= MAX_HEATMAP_ELEMENTS   # a 1x1 picture would say nothing
+        and value.size <= MAX_HEATMAP_ELEMENTS
     )
 
 
@@ -332,8 +333,8 @@ def run_cell(source: str, namespace: Dict[str, Any], cell_name: str = "<cell>") 
           object, whose figure is shown instead);
         * ``error``: the traceback, starting at the cell's own code, or ``None``;
         * ``images``: every open matplotlib figure (PNG, base64; closed afterwards) followed by a
-          heatmap of the result when the result is a 2-D numeric NumPy array (of at least two
-          elements).
+          heatmap of the result when the result is a 2-D numeric NumPy array with at least two
+          rows and two columns (a matrix; a single row or column would make a useless strip).
     """
     if not isinstance(source, str):
         raise TypeError("run_cell: source must be a str, got %s" % type(source).__name__)
