@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_digits
-from threadpoolctl import threadpool_limits  # a scikit-learn dependency
 
 import tinycnn
 from tinycnn.layers import Conv2D, Dense, Flatten, MaxPooling2D
@@ -24,6 +22,10 @@ def split(labels, seed):
 
 
 def test_small_cnn_learns_digits_to_97_percent():
+    # imported here: the module is also collected (and deselected) where scikit-learn is absent
+    from sklearn.datasets import load_digits
+    from threadpoolctl import threadpool_limits  # a scikit-learn dependency
+
     digits = load_digits()
     x = (digits.images / 16.0).astype(np.float32)[..., None]  # (1797, 8, 8, 1) in [0, 1]
     y = digits.target
