@@ -36,8 +36,9 @@ from .shapes import from_batch, to_batch
 class ConvCache(NamedTuple):
     """What :func:`conv2d_backward` needs from the forward pass."""
 
-    columns: np.ndarray  # (N*Ho*Wo, kh*kw*C) every window, one per row -- or its transpose
-    transposed: bool  # True: columns is (kh*kw, N*Ho*Wo) (single input channel)
+    columns: np.ndarray  # (N*Ho*Wo, kh*kw*C [+ 1]) every window, one per row -- or its transpose
+    transposed: bool  # True: columns is (kh*kw [+ 1], N*Ho*Wo) (single input channel)
+    with_bias: bool  # True: columns ends with the bias's input, a column (row) of ones
     kernel: np.ndarray  # (kh, kw, C, F)
     padded_shape: Tuple[int, int, int, int]  # (N, Hp, Wp, C)
     padding: windows.Padding
@@ -46,24 +47,32 @@ class ConvCache(NamedTuple):
 
 
 def _columns(x_padded: np.ndarray, window: windows.Pair, strides: windows.Pair,
-             out_hw: windows.Pair) -> Tuple[np.ndarray, bool]:
+             out_hw: windows.Pair, ones: bool) -> Tuple[np.ndarray, bool]:
     """The im2col matrix of ``x_padded`` ``(N, Hp, Wp, C)``: ``(columns, transposed)``.
 
     Normally ``columns`` is ``(N*Ho*Wo, kh*kw*C)``: row ``r`` holds the window of output cell
-    ``r``. Built by one copy of the zero-copy window view.
+    ``r``. Built by one copy of the zero-copy window view. With ``ones`` a last column of ones
+    is appended: the input that the bias multiplies, so that the matrix product adds the bias.
 
     With a single input channel that copy would move one number at a time, so the matrix is
-    built transposed instead, ``(kh*kw, N*Ho*Wo)``: row ``p`` holds what kernel position ``p``
-    sees in every window, i.e. one contiguous block copy per kernel position.
+    built transposed instead, ``(kh*kw [+ 1], N*Ho*Wo)``: row ``p`` holds what kernel position
+    ``p`` sees in every window, i.e. one contiguous block copy per kernel position.
     """
     n, _, _, channels = x_padded.shape
+    size = window[0] * window[1] * channels  # numbers in one window
+    ones = 1 if ones else 0
     if channels == 1:
-        columns = np.empty((window[0] * window[1], n) + tuple(out_hw), dtype=x_padded.dtype)
+        columns = np.empty((size + ones, n) + tuple(out_hw), dtype=x_padded.dtype)
         for index, rows, cols in windows.positions(window, strides, out_hw):
             columns[index] = x_padded[:, rows, cols, 0]
-        return columns.reshape(window[0] * window[1], -1), True
-    patches = windows.extract_windows(x_padded, window, strides, out_hw)
-    return patches.reshape(-1, window[0] * window[1] * channels), False  # the one copy
+        columns[size:] = 1
+        return columns.reshape(size + ones, -1), True
+    columns = np.empty((n * out_hw[0] * out_hw[1], size + ones), dtype=x_padded.dtype)
+    columns[:, size:] = 1
+    # the one copy: every window into its row (a view of the first `size` columns, as 6-D)
+    rows_view = columns[:, :size].reshape((n,) + tuple(out_hw) + tuple(window) + (channels,))
+    rows_view[...] = windows.extract_windows(x_padded, window, strides, out_hw)
+    return columns, False
 
 
 def conv2d_forward(
@@ -87,15 +96,15 @@ def conv2d_forward(
     k_h, k_w, channels, filters = kernel.shape
     (out_h, out_w), pads = windows.plan(x.shape, (k_h, k_w), strides, padding, "kernel")
     x_padded = windows.pad(x, pads)
-    columns, transposed = _columns(x_padded, (k_h, k_w), strides, (out_h, out_w))
+    with_bias = bias is not None
+    columns, transposed = _columns(x_padded, (k_h, k_w), strides, (out_h, out_w), with_bias)
     kernel_matrix = kernel.reshape(-1, filters)  # (kh*kw*C, F)
+    if with_bias:  # the bias is the weight of an extra input that is always 1 (the ones column)
+        kernel_matrix = np.concatenate([kernel_matrix, bias[None, :]])  # (kh*kw*C + 1, F)
     out = (columns.T if transposed else columns) @ kernel_matrix  # (N*Ho*Wo, F)
-    if bias is not None:
-        # out += bias, on rows of Wo*F numbers: NumPy adds a short vector to many short rows
-        # slowly, so the bias is repeated Wo times and added to longer rows (4x faster)
-        out.reshape(-1, out_w * filters)[...] += np.tile(bias, out_w)
     out_shape = (x.shape[0], out_h, out_w, filters)
-    cache = ConvCache(columns, transposed, kernel, x_padded.shape, pads, strides, out_shape)
+    cache = ConvCache(columns, transposed, with_bias, kernel, x_padded.shape, pads, strides,
+                      out_shape)
     return out.reshape(out_shape), cache
 
 
@@ -123,13 +132,15 @@ def conv2d_backward(
     # every window times the gradient at its output cell, summed: columns.T @ grad_rows, written
     # so that BLAS reads both matrices row by row (measured ~1.5x faster than a transposed read)
     if cache.transposed:
-        grad_kernel = cache.columns @ grad_rows  # (kh*kw, F) for one input channel
+        grad_weights = cache.columns @ grad_rows  # (kh*kw [+ 1], F) for one input channel
     else:
-        grad_kernel = (grad_rows.T @ cache.columns).T  # (kh*kw*C, F)
-    grad_kernel = grad_kernel.reshape(cache.kernel.shape)
-    # the gradient summed over every output cell, i.e. grad_rows.sum(axis=0), computed as a
-    # product with a vector of ones: NumPy's column sum of a narrow matrix is ~15x slower
-    grad_bias = np.ones(len(grad_rows), dtype=grad_rows.dtype) @ grad_rows
+        grad_weights = (grad_rows.T @ cache.columns).T  # (kh*kw*C [+ 1], F)
+    size = k_h * k_w * channels
+    grad_kernel = grad_weights[:size].reshape(cache.kernel.shape)
+    if cache.with_bias:  # the ones column's row: the gradient summed over every output cell
+        grad_bias = np.ascontiguousarray(grad_weights[size])
+    else:  # grad_rows.sum(axis=0), as a product with ones: NumPy's column sum is ~15x slower here
+        grad_bias = np.ones(len(grad_rows), dtype=grad_rows.dtype) @ grad_rows
     if not input_gradient:
         return None, grad_kernel, grad_bias
     n, out_h, out_w, _ = cache.out_shape
