@@ -326,7 +326,7 @@ def main(argv=None) -> int:
                 code = code.replace('if __name__ == "__main__":', "if False:")
                 python(tiny, code)
                 results["kernels_pyodide_ms"] = json.loads(
-                    python(tiny, "import json\nprint(json.dumps(run_kernels(5)))", stdout=True))
+                    python(tiny, "import json\nprint(json.dumps(run_kernels(9)))", stdout=True))
                 native = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_kernels_code.py")],
                                         stdout=subprocess.PIPE, universal_newlines=True, check=True,
                                         env={"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",

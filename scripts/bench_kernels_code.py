@@ -32,6 +32,13 @@ def fwd_im2col_matmul(xp, w, rows, cols):
     return (columns @ w.reshape(k * k * c, f)).reshape(xp.shape[0], rows, cols, f)
 
 
+def fwd_im2col_dot(xp, w, rows, cols):
+    """Same as im2col+matmul with np.dot: without BLAS (Pyodide), np.dot's loop beats matmul's."""
+    k, _, c, f = w.shape
+    columns = windows(xp, k, rows, cols).reshape(-1, k * k * c)
+    return np.dot(columns, w.reshape(k * k * c, f)).reshape(xp.shape[0], rows, cols, f)
+
+
 def fwd_einsum(xp, w, rows, cols):
     return np.einsum("nhwijc,ijcf->nhwf", windows(xp, w.shape[0], rows, cols), w)
 
@@ -61,6 +68,13 @@ def gw_im2col_matmul(xp, g, k):
     c = xp.shape[3]
     columns = windows(xp, k, rows, cols).reshape(-1, k * k * c)
     return (columns.T @ g.reshape(-1, f)).reshape(k, k, c, f)
+
+
+def gw_im2col_dot(xp, g, k):
+    n, rows, cols, f = g.shape
+    c = xp.shape[3]
+    columns = windows(xp, k, rows, cols).reshape(-1, k * k * c)
+    return np.dot(columns.T, g.reshape(-1, f)).reshape(k, k, c, f)
 
 
 def gw_einsum(xp, g, k):
@@ -105,6 +119,28 @@ def gx_shift_matmul(g, w, padded_shape):
     return out
 
 
+def gx_shift_dot(g, w, padded_shape):
+    k, _, c, f = w.shape
+    n, rows, cols, _ = g.shape
+    g2 = g.reshape(-1, f)
+    out = np.zeros(padded_shape, dtype=g.dtype)
+    for i in range(k):
+        for j in range(k):
+            out[:, i:i + rows, j:j + cols, :] += np.dot(g2, w[i, j].T).reshape(n, rows, cols, c)
+    return out
+
+
+def gx_col2im_dot(g, w, padded_shape):
+    k, _, c, f = w.shape
+    n, rows, cols, _ = g.shape
+    cols_grad = np.dot(g.reshape(-1, f), w.reshape(-1, f).T).reshape(n, rows, cols, k, k, c)
+    out = np.zeros(padded_shape, dtype=g.dtype)
+    for i in range(k):
+        for j in range(k):
+            out[:, i:i + rows, j:j + cols, :] += cols_grad[:, :, :, i, j, :]
+    return out
+
+
 def gx_full_conv_einsum(g, w, padded_shape):
     """Gradient of the input as a 'full' convolution of the gradient with the flipped kernel."""
     k = w.shape[0]
@@ -115,25 +151,28 @@ def gx_full_conv_einsum(g, w, padded_shape):
     return np.einsum("nhwijf,ijfc->nhwc", windows(gp, k, padded_shape[1], padded_shape[2]), flipped)
 
 
-FORWARD = {"im2col+matmul": fwd_im2col_matmul, "einsum": fwd_einsum, "einsum(optimize)": fwd_einsum_optimize,
+FORWARD = {"im2col+matmul": fwd_im2col_matmul, "im2col+dot": fwd_im2col_dot, "einsum": fwd_einsum, "einsum(optimize)": fwd_einsum_optimize,
            "tensordot": fwd_tensordot, "shift+matmul": fwd_shift_matmul}
-GRAD_KERNEL = {"im2col+matmul": gw_im2col_matmul, "einsum": gw_einsum, "tensordot": gw_tensordot,
+GRAD_KERNEL = {"im2col+matmul": gw_im2col_matmul, "im2col+dot": gw_im2col_dot, "einsum": gw_einsum, "tensordot": gw_tensordot,
                "shift+matmul": gw_shift_matmul}
-GRAD_INPUT = {"col2im+matmul": gx_col2im_matmul, "shift+matmul": gx_shift_matmul,
+GRAD_INPUT = {"col2im+matmul": gx_col2im_matmul, "col2im+dot": gx_col2im_dot,
+              "shift+matmul": gx_shift_matmul, "shift+dot": gx_shift_dot,
               "full-conv einsum": gx_full_conv_einsum}
 
 
-def _median_ms(fn, repeats):
-    times = []
+def _interleaved_medians(calls, repeats):
+    """Median milliseconds of each call; the calls take turns in every repeat (so a slow patch of
+    a shared machine hits them all alike)."""
+    times = {label: [] for label in calls}
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000.0)
-    times.sort()
-    return times[len(times) // 2]
+        for label, call in calls.items():
+            start = time.perf_counter()
+            call()
+            times[label].append((time.perf_counter() - start) * 1000.0)
+    return {label: sorted(values)[len(values) // 2] for label, values in times.items()}
 
 
-def run_kernels(repeats=5):
+def run_kernels(repeats=9):
     rng = np.random.RandomState(0)
     report = {}
     for name, (n, rows, cols, c, f, k) in LAYERS.items():
@@ -142,19 +181,22 @@ def run_kernels(repeats=5):
         xp = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="constant")
         w = (rng.standard_normal((k, k, c, f)) * 0.1).astype(np.float32)
         g = rng.standard_normal((n, rows, cols, f)).astype(np.float32)
-        layer = {"forward": {}, "grad_kernel": {}, "grad_input": {}}
+        layer = {}
         reference = fwd_im2col_matmul(xp, w, rows, cols)
         for label, fn in FORWARD.items():
             assert np.allclose(fn(xp, w, rows, cols), reference, atol=1e-3), label
-            layer["forward"][label] = _median_ms(lambda: fn(xp, w, rows, cols), repeats)
+        layer["forward"] = _interleaved_medians(
+            {label: (lambda fn=fn: fn(xp, w, rows, cols)) for label, fn in FORWARD.items()}, repeats)
         reference = gw_im2col_matmul(xp, g, k)
         for label, fn in GRAD_KERNEL.items():
             assert np.allclose(fn(xp, g, k), reference, atol=1e-2), label
-            layer["grad_kernel"][label] = _median_ms(lambda: fn(xp, g, k), repeats)
+        layer["grad_kernel"] = _interleaved_medians(
+            {label: (lambda fn=fn: fn(xp, g, k)) for label, fn in GRAD_KERNEL.items()}, repeats)
         reference = gx_col2im_matmul(g, w, xp.shape)
         for label, fn in GRAD_INPUT.items():
             assert np.allclose(fn(g, w, xp.shape), reference, atol=1e-3), label
-            layer["grad_input"][label] = _median_ms(lambda: fn(g, w, xp.shape), repeats)
+        layer["grad_input"] = _interleaved_medians(
+            {label: (lambda fn=fn: fn(g, w, xp.shape)) for label, fn in GRAD_INPUT.items()}, repeats)
         report[name] = layer
     return report
 

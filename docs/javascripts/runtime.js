@@ -94,16 +94,18 @@
     interrupt: null,        // Uint8Array on a SharedArrayBuffer when cross-origin isolated
     generation: 0,          // bumped by stop(): queued runs of an older generation are cancelled
     resets: 0,
+    timings: {},            // performance.now() at each loading step (ms since navigation)
 
     ensure() {
       if (this.state === "ready") return Promise.resolve(this.info);
-      if (this.state === "failed") return Promise.reject(new Error(this.failure));
+      if (this.state === "failed") this.readyPromise = null;  // try again (e.g. back online)
       if (this.readyPromise) return this.readyPromise;
       this.readyPromise = this.start();
       return this.readyPromise;
     },
 
     async start() {
+      this.timings = { start: performance.now() };
       this.state = "loading";
       this.stage = { stage: "runtime", bytes: null };
       renderStatus();
@@ -148,9 +150,11 @@
           if (worker !== this.worker) return;
           const message = event.data;
           if (message.type === "progress") {
+            this.timings[message.stage] = performance.now();
             this.stage = message;
             renderStatus();
           } else if (message.type === "ready") {
+            this.timings.ready = performance.now();
             this.state = "ready";
             this.stage = null;
             this.info = message.info;
@@ -602,6 +606,8 @@
     },
     /** State of the runtime: "idle" | "loading" | "ready" | "failed". */
     state: () => kernel.state,
+    /** When each loading step started (ms since navigation): {start, runtime, numpy, tinycnn, ready}. */
+    timings: () => Object.assign({}, kernel.timings),
   };
 
   if (window.document$ && typeof window.document$.subscribe === "function") {
