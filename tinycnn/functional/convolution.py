@@ -12,10 +12,9 @@ reshaped to ``(kh*kw*C, filters)``, computes every output cell of every filter a
 NumPy copies much faster; see :func:`_columns`.)
 
 Going backward, the gradient of each input cell collects the contributions of every window that
-covered it. That is computed one kernel position ``(i, j)`` at a time (a loop of ``kh * kw``
-steps, never over pixels or examples): ``grad_rows @ kernel[i, j].T`` is, for every output cell,
-the gradient sent to the input cell under position ``(i, j)``, and it is added to the matching
-view of the input (see :func:`tinycnn.functional.windows.positions`).
+covered it. That is computed one kernel row at a time (a loop of ``kh`` steps, never over pixels
+or examples), as a sliding window over the gradient with the kernel row reversed: see
+:func:`_input_gradient`.
 
 Forward and backward sit side by side:
 
@@ -143,17 +142,39 @@ def conv2d_backward(
         grad_bias = np.ones(len(grad_rows), dtype=grad_rows.dtype) @ grad_rows
     if not input_gradient:
         return None, grad_kernel, grad_bias
-    n, out_h, out_w, _ = cache.out_shape
-    # per kernel position (i, j): kernel[i, j].T maps a gradient per output cell (F values)
-    # to the gradient of the input cell under (i, j) (C values); add it onto that view.
-    kernel_t = np.ascontiguousarray(cache.kernel.reshape(k_h * k_w, channels, filters)
-                                    .transpose(0, 2, 1))  # (kh*kw, F, C)
-    share = np.empty((grad_rows.shape[0], channels), dtype=grad_rows.dtype)  # reused buffer
-    grad_padded = np.zeros(cache.padded_shape, dtype=grad_rows.dtype)
-    for index, rows, cols in windows.positions((k_h, k_w), cache.strides, (out_h, out_w)):
-        np.matmul(grad_rows, kernel_t[index], out=share)
-        grad_padded[:, rows, cols, :] += share.reshape(n, out_h, out_w, channels)
+    grad_padded = _input_gradient(grad_rows.reshape(cache.out_shape), cache.kernel,
+                                  cache.padded_shape, cache.strides)
     return windows.crop(grad_padded, cache.padding), grad_kernel, grad_bias
+
+
+def _input_gradient(grad_output: np.ndarray, kernel: np.ndarray, padded_shape,
+                    strides: windows.Pair) -> np.ndarray:
+    """``dL/d(x_padded)`` ``(N, Hp, Wp, C)`` from ``dL/d(out)`` ``(N, Ho, Wo, F)``, one kernel row
+    at a time (a loop of ``kh`` steps).
+
+    Kernel row ``i`` links output row ``h`` to input row ``h*sh + i``. Along the width, output
+    cell ``w`` reaches the ``kw`` input cells ``w*sw + j``: seen from an input cell, that is a
+    sliding window again, over the gradient row (spaced out by ``sw`` and zero-padded by
+    ``kw - 1`` on both sides) with the kernel row reversed. So: cut the gradient rows into
+    width windows once, ``(N*Ho*span, kw*F)``, then for each kernel row ``i`` one matrix product
+    with that row reversed, ``(kw*F, C)``, gives what the input row ``h*sh + i`` receives.
+    """
+    k_h, k_w, channels, filters = kernel.shape
+    n, out_h, out_w, _ = grad_output.shape
+    s_h, s_w = strides
+    span = (out_w - 1) * s_w + k_w  # input columns that receive a gradient (<= Wp)
+    spaced = np.zeros((n, out_h, span + k_w - 1, filters), dtype=grad_output.dtype)
+    spaced[:, :, k_w - 1 : k_w + (out_w - 1) * s_w : s_w, :] = grad_output
+    rows = windows.extract_windows(spaced, (1, k_w), (1, 1), (out_h, span))  # (N, Ho, span, 1, kw, F)
+    rows = rows.reshape(-1, k_w * filters)  # the one copy
+    reversed_rows = kernel[:, ::-1].transpose(0, 1, 3, 2).reshape(k_h, k_w * filters, channels)
+    grad_padded = np.zeros(padded_shape, dtype=grad_output.dtype)
+    share = np.empty((len(rows), channels), dtype=grad_output.dtype)  # reused buffer
+    for i in range(k_h):
+        np.matmul(rows, reversed_rows[i], out=share)
+        target = grad_padded[:, i : i + s_h * (out_h - 1) + 1 : s_h, :span, :]
+        target += share.reshape(n, out_h, span, channels)  # overlapping rows add up
+    return grad_padded
 
 
 def conv2d(
