@@ -30,6 +30,7 @@ FIGURES = {
     "pooling": ["The photo's vertical-edge feature map, max-pooled"],
     "stacking": ["Sixteen training images", "One test image and the feature maps",
                  "The eight learned 3x3 RGB kernels"],
+    "flattening": ["Three 2x2 feature maps, one colour per channel"],
     "fully-connected": ["Eight test images of bars"],
     "training": ["Thirty of the 8x8 handwritten digits", "Learning curves", "Confusion matrix",
                  "The 16 learned 3x3 kernels", "A test digit and the 16 feature maps"],
@@ -138,6 +139,15 @@ def test_every_generated_figure_exists_as_a_png_with_alt_text(built_site, slug):
     alts = [alt for alt, _ in found]
     for start in FIGURES[slug]:
         assert any(alt.startswith(start) for alt in alts), (start, alts)
+
+
+@pytest.mark.parametrize("slug", sorted(FIGURES))
+def test_cells_that_draw_figures_show_no_stray_result(built_site, slug):
+    """A plotting cell ends with a statement (or ';'), so no tuple of axis limits or artist
+    list is printed above its figure."""
+    for block in re.findall(r'<div class="tc-output"[^>]*>(.*?)</div>', page(built_site, slug), re.S):
+        if re.search(r'<img class="tc-image"[^>]*alt="(?!Heatmap)', block):
+            assert '<pre class="tc-result">' not in block, block[:300]
 
 
 def test_array_results_get_heatmaps(built_site):
