@@ -198,3 +198,34 @@ def test_model_gradients(loss, last):
         indices, numeric = numeric_gradient(lambda: model.evaluate(x, y, batch_size=4), weight, rng,
                                             samples=12)
         np.testing.assert_allclose(grad.reshape(-1)[indices], numeric, rtol=1e-5, atol=1e-8)
+
+
+def test_model_gradients_when_weightless_layers_come_first():
+    """Flatten/Dropout before the first Dense: the first weighted layer skips its input gradient
+    and the layers before it are not gone back through; the weight gradients stay exact."""
+    tinycnn.utils.set_random_seed(13)
+    d = "float64"
+    model = tinycnn.Sequential([
+        Flatten(input_shape=(3, 4, 2), dtype=d),
+        Dropout(0.0, dtype=d),
+        Dense(5, activation="tanh", dtype=d),
+        Activation("relu", dtype=d),
+        Dense(3, activation="softmax", dtype=d),
+    ])
+
+    class Recorder(tinycnn.optimizers.Optimizer):
+        def apply(self, weights, grads):
+            self.grads = [np.array(g) for g in grads]
+
+    recorder = Recorder(learning_rate=1.0)
+    model.compile(optimizer=recorder, loss="sparse_categorical_crossentropy")
+    rng = np.random.default_rng(14)
+    x = rng.standard_normal((6, 3, 4, 2))
+    y = rng.integers(0, 3, size=6)
+    model.train_on_batch(x, y)
+    weights = [w for layer in model.layers for w in layer.weights]
+    assert len(recorder.grads) == len(weights) == 4
+    for weight, grad in zip(weights, recorder.grads):
+        indices, numeric = numeric_gradient(lambda: model.evaluate(x, y, batch_size=6), weight, rng,
+                                            samples=12)
+        np.testing.assert_allclose(grad.reshape(-1)[indices], numeric, rtol=1e-5, atol=1e-8)

@@ -210,26 +210,30 @@ class Sequential:
         return x
 
     def _backward(self, y: np.ndarray, output: np.ndarray) -> None:
+        # Only the weights need gradients. The first layer with weights gets its input from the
+        # data (through weightless layers such as Flatten, if any), so it skips computing the
+        # gradient for its input -- a sizeable saving -- and the layers before it are skipped.
+        first = next((i for i, layer in enumerate(self.layers) if layer.weights), None)
+        if first is None:
+            return  # nothing to learn
         last = self.layers[-1]
         fused = (
             isinstance(last, ActivatedLayer)
             and last.activation.name == self.loss.fused_activation
         )
-        # The first layer's input is the data, which needs no gradient: Conv2D and Dense
-        # (the ActivatedLayers) are told to skip computing it, a sizeable saving.
-        several = len(self.layers) > 1
         if fused:  # softmax/sigmoid + cross-entropy: dL/dz = (p - y) / N, exact and stable
-            grad_z = self.loss.gradient_preactivation(y, output).astype(output.dtype, copy=False)
-            grad = last.backward_preactivation(grad_z, several)
+            grad = self.loss.gradient_preactivation(y, output)
         else:
-            grad = self.loss.gradient(y, output).astype(output.dtype, copy=False)
-            grad = last.backward(grad, several) if isinstance(last, ActivatedLayer) \
-                else last.backward(grad)
-        for layer in reversed(self.layers[1:-1]):
-            grad = layer.backward(grad)
-        if several:
-            first = self.layers[0]
-            first.backward(grad, False) if isinstance(first, ActivatedLayer) else first.backward(grad)
+            grad = self.loss.gradient(y, output)
+        grad = grad.astype(output.dtype, copy=False)
+        for index in range(len(self.layers) - 1, first - 1, -1):
+            layer, input_gradient = self.layers[index], index > first
+            if fused and layer is last:  # grad is already dL/d(pre-activation)
+                grad = layer.backward_preactivation(grad, input_gradient)
+            elif isinstance(layer, ActivatedLayer):
+                grad = layer.backward(grad, input_gradient)
+            else:
+                grad = layer.backward(grad)
 
     def _update(self) -> None:
         weights, grads = [], []
