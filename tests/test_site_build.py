@@ -210,6 +210,9 @@ def test_notebook_is_executed_and_downloadable(built_site):
     assert "Epoch 10/10" in text  # executed at build time: the training log is there
     assert (built_site / "notebooks" / "cnn-from-scratch" / "cnn-from-scratch.ipynb").exists()
     assert 'href="cnn-from-scratch.ipynb"' in text  # the download link
+    figures = re.findall(r'<img[^>]+src="data:image/png;base64,[^>]*>', text)
+    assert figures, "the notebook's figure is missing"
+    assert all('alt="Training and test accuracy' in tag for tag in figures)
 
 
 # ---------------------------------------------------------------------------------- API

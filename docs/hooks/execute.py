@@ -51,7 +51,13 @@ def _load(name: str, path: Path) -> Any:
     return module
 
 
+_MPLBACKEND = os.environ.get("MPLBACKEND")
 cellrunner = _load("tinycnn_site_cellrunner", HOOKS / "cellrunner.py")
+if _MPLBACKEND is None:
+    # cellrunner sets MPLBACKEND=Agg for the process it runs in (the browser's Python). Here it
+    # would leak into the Jupyter kernels that mkdocs-jupyter starts and hide their inline
+    # figures, so the build selects Agg with matplotlib.use() instead (see _execute).
+    os.environ.pop("MPLBACKEND", None)
 
 # ----------------------------------------------------------------------------------------------
 # Finding cells in Markdown
@@ -223,6 +229,9 @@ def _single_threaded_blas() -> Any:
 
 
 def _execute(cells: List[Cell], page_path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
     with _single_threaded_blas():
         _execute_cells(cells, page_path)
 
@@ -414,8 +423,34 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str
     return tagged
 
 
+_NO_ALT = 'alt="No description has been provided for this image"'
+
+
+def notebook_alt_texts(page_html: str, notebook_path: str, page_path: str) -> str:
+    """Give the figures of a notebook page (rendered by mkdocs-jupyter/nbconvert) real alt text.
+
+    nbconvert cannot take alt text from a notebook, so each code cell that draws figures lists
+    their descriptions in its metadata, ``{"alt": ["...", ...]}``, in output order.
+    """
+    with open(notebook_path, encoding="utf-8") as handle:
+        notebook = json.load(handle)
+    alts = [alt for cell in notebook.get("cells", []) if cell.get("cell_type") == "code"
+            for alt in cell.get("metadata", {}).get("alt", [])]
+    count = page_html.count(_NO_ALT)
+    if count != len(alts):
+        raise PluginError(
+            "docs/%s draws %d figures but its code cells' metadata give %d alt texts "
+            '(add {"alt": ["description", ...]} to the metadata of each cell that draws)'
+            % (page_path, count, len(alts)))
+    for alt in alts:
+        page_html = page_html.replace(_NO_ALT, 'alt="%s"' % html.escape(alt, quote=True), 1)
+    return page_html
+
+
 def on_page_content(page_html: str, page: Any, config: Any, files: Files) -> str:
     cells = _cells_by_page.pop(page.file.src_uri, [])
     if cells:
         page_html = wrap_cells(page_html, cells, page.file.src_uri)
+    if page.file.src_uri.endswith(".ipynb"):
+        page_html = notebook_alt_texts(page_html, page.file.abs_src_path, page.file.src_uri)
     return render_math(page_html, page.file.src_uri)
