@@ -165,7 +165,7 @@ def _input_gradient(grad_output: np.ndarray, kernel: np.ndarray, padded_shape,
     span = (out_w - 1) * s_w + k_w  # input columns that receive a gradient (<= Wp)
     spaced = np.zeros((n, out_h, span + k_w - 1, filters), dtype=grad_output.dtype)
     spaced[:, :, k_w - 1 : k_w + (out_w - 1) * s_w : s_w, :] = grad_output
-    rows = windows.extract_windows(spaced, (1, k_w), (1, 1), (out_h, span))  # (N, Ho, span, 1, kw, F)
+    rows = windows.extract_windows(spaced, (1, k_w), (1, 1), (out_h, span))  # (N,Ho,span,1,kw,F)
     rows = rows.reshape(-1, k_w * filters)  # the one copy
     reversed_rows = kernel[:, ::-1].transpose(0, 1, 3, 2).reshape(k_h, k_w * filters, channels)
     grad_padded = np.zeros(padded_shape, dtype=grad_output.dtype)

@@ -40,7 +40,7 @@ class PoolCache(NamedTuple):
 
 
 def _reduce_windows(ufunc, x_padded: np.ndarray, window, strides, out_hw) -> np.ndarray:
-    """``ufunc`` (``np.maximum`` or ``np.add``) over every window of ``x_padded`` ``(N, Hp, Wp, C)``.
+    """``ufunc`` (``np.maximum`` or ``np.add``) over every window of ``x_padded`` (N, Hp, Wp, C).
 
     Returns a new ``(N, Ho, Wo, C)`` array.
     """

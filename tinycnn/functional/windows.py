@@ -65,7 +65,8 @@ def pad(x: np.ndarray, padding: Padding, value: float = 0.0) -> np.ndarray:
     (top, bottom), (left, right) = padding
     n, height, width, channels = x.shape
     # np.full + one copy: the same as np.pad(..., constant_values=value), several times faster
-    padded = np.full((n, top + height + bottom, left + width + right, channels), value, dtype=x.dtype)
+    shape = (n, top + height + bottom, left + width + right, channels)
+    padded = np.full(shape, value, dtype=x.dtype)
     padded[:, top : top + height, left : left + width, :] = x
     return padded
 
