@@ -53,11 +53,21 @@ def _load(name: str, path: Path) -> Any:
 
 _MPLBACKEND = os.environ.get("MPLBACKEND")
 cellrunner = _load("tinycnn_site_cellrunner", HOOKS / "cellrunner.py")
-if _MPLBACKEND is None:
-    # cellrunner sets MPLBACKEND=Agg for the process it runs in (the browser's Python). Here it
-    # would leak into the Jupyter kernels that mkdocs-jupyter starts and hide their inline
-    # figures, so the build selects Agg with matplotlib.use() instead (see _execute).
-    os.environ.pop("MPLBACKEND", None)
+
+
+def _restore_mplbackend() -> None:
+    """Undo cellrunner's ``MPLBACKEND=Agg`` (meant for the browser's Python).
+
+    In the build it would leak into the Jupyter kernels that mkdocs-jupyter starts and hide
+    their inline figures; the build selects Agg with ``matplotlib.use()`` instead (_execute).
+    """
+    if _MPLBACKEND is None:
+        os.environ.pop("MPLBACKEND", None)
+    else:
+        os.environ["MPLBACKEND"] = _MPLBACKEND
+
+
+_restore_mplbackend()
 
 # ----------------------------------------------------------------------------------------------
 # Finding cells in Markdown
@@ -399,6 +409,7 @@ _cells_by_page: Dict[str, List[Cell]] = {}
 
 
 def on_config(config: Any) -> Any:
+    _restore_mplbackend()
     css = "%s/katex.min.css" % KATEX_SITE_DIR
     if css not in config["extra_css"]:
         config["extra_css"].insert(0, css)
@@ -417,6 +428,7 @@ def on_files(files: Files, config: Any) -> Files:
 
 
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str:
+    _restore_mplbackend()  # in case another hook loaded cellrunner after this one
     tagged, cells = find_and_tag_cells(markdown)
     _cells_by_page[page.file.src_uri] = cells
     run_page_cells(cells, page.file.src_uri)
