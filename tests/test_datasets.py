@@ -33,7 +33,7 @@ def test_load_digits_from_npz_scales_sixteenths_and_keeps_labels(tmp_path):
     np.savez(str(tmp_path / "digits.npz"), x=raw, y=np.array([7, 0, 9], dtype=np.uint8))
     x, y = load_digits(tmp_path / "digits.npz")
     assert x.shape == (3, 8, 8, 1) and x.dtype == np.float32
-    assert y.dtype == np.int64 and y.tolist() == [7, 0, 9]
+    assert y.dtype == np.intp and y.tolist() == [7, 0, 9]
     assert x[0, 0, 0, 0] == 1.0 and x[1, 4, 5, 0] == 0.5 and x[2, 7, 7, 0] == 0.25
     assert x.sum() == pytest.approx(1.75)
 
@@ -94,7 +94,7 @@ def test_load_digits_bad_files(tmp_path):
 def test_load_digits_from_sklearn_matches_the_published_first_image():
     x, y = load_digits()
     assert x.shape == (1797, 8, 8, 1) and x.dtype == np.float32
-    assert y.shape == (1797,) and y.dtype == np.int64
+    assert y.shape == (1797,) and y.dtype == np.intp
     assert x.min() == 0.0 and x.max() == 1.0
     assert sorted(set(y.tolist())) == list(range(10))
     # first two rows of digit 0, as printed in scikit-learn's dataset description
@@ -120,7 +120,7 @@ def test_save_digits_npz_round_trips_through_load_digits(tmp_path, monkeypatch):
 # ------------------------------------------------------------------------------ synthetic
 def test_stripes_are_what_their_labels_say():
     x, y = make_stripes(60, image_size=10, noise=0.0, seed=3)
-    assert x.shape == (60, 10, 10, 1) and x.dtype == np.float32 and y.dtype == np.int64
+    assert x.shape == (60, 10, 10, 1) and x.dtype == np.float32 and y.dtype == np.intp
     assert np.bincount(y).tolist() == [30, 30]
     for image, label in zip(x[..., 0], y):
         assert image.max() >= 0.6  # a bar is present

@@ -78,7 +78,7 @@ def _to_images(x: np.ndarray, y: np.ndarray, source: str) -> Tuple[np.ndarray, n
     already_scaled = x.dtype.kind == "f" and (x.size == 0 or x.max() <= 1.0)
     scale = np.float32(1.0) if already_scaled else np.float32(16.0)
     images = (x.astype(np.float32) / scale)[..., np.newaxis]
-    return images, y.astype(np.int64)
+    return images, y.astype(np.intp)  # the index type: int64 natively, int32 in the browser
 
 
 def load_digits(path: Optional[PathLike] = None) -> Tuple[np.ndarray, np.ndarray]:
@@ -96,7 +96,7 @@ def load_digits(path: Optional[PathLike] = None) -> Tuple[np.ndarray, np.ndarray
     -------
     x : ndarray, shape (1797, 8, 8, 1), float32
         Pixel intensities scaled from 0..16 to [0, 1] (ink is 1).
-    y : ndarray, shape (1797,), int64
+    y : ndarray, shape (1797,), np.intp (int64 natively, int32 in the browser: safe for np.bincount and indexing)
         The digit shown, 0..9.
 
     Raises

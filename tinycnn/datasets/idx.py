@@ -154,7 +154,7 @@ def load_mnist_idx(directory: PathLike, kind: str = "train") -> Tuple[np.ndarray
     -------
     x : ndarray, shape (n_ex, rows, cols, 1), float32
         Pixels scaled from 0..255 to [0, 1].
-    y : ndarray, shape (n_ex,), int64
+    y : ndarray, shape (n_ex,), np.intp (int64 natively, int32 in the browser)
         Labels.
 
     Raises
@@ -185,4 +185,4 @@ def load_mnist_idx(directory: PathLike, kind: str = "train") -> Tuple[np.ndarray
                          f"{labels_file.name} holds {len(labels)} labels")
     scale = np.float32(255.0) if images.dtype == np.uint8 else np.float32(1.0)
     x = (images.astype(np.float32) / scale)[..., np.newaxis]
-    return x, labels.astype(np.int64)
+    return x, labels.astype(np.intp)

@@ -6,7 +6,7 @@
   colour: a small stand-in for "is it a cat or a dog?" that a CNN learns in seconds.
 
 Both are vectorised NumPy (no loops over pixels), return float32 channels-last images in [0, 1]
-with int64 labels, balanced classes in random order, and are reproducible with ``seed``.
+with integer (np.intp) labels, balanced classes in random order, and are reproducible with ``seed``.
 """
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def _check_common(n_samples: int, image_size: int, channels: int, noise: float,
 
 
 def _balanced_labels(n_samples: int, n_classes: int, rng: np.random.RandomState) -> np.ndarray:
-    labels = np.arange(n_samples, dtype=np.int64) % n_classes
+    labels = np.arange(n_samples, dtype=np.intp) % n_classes
     rng.shuffle(labels)
     return labels
 
@@ -60,7 +60,7 @@ def make_stripes(n_samples: int = 200, image_size: int = 8, noise: float = 0.1,
     Returns
     -------
     x : ndarray, shape (n_samples, image_size, image_size, channels), float32
-    y : ndarray, shape (n_samples,), int64
+    y : ndarray, shape (n_samples,), np.intp
         0 = vertical bars, 1 = horizontal bars (names in ``STRIPE_CLASSES``).
     """
     _check_common(n_samples, image_size, channels, noise, min_size=4)
@@ -130,7 +130,7 @@ def make_shapes(n_samples: int = 200, image_size: int = 32,
     Returns
     -------
     x : ndarray, shape (n_samples, image_size, image_size, channels), float32
-    y : ndarray, shape (n_samples,), int64
+    y : ndarray, shape (n_samples,), np.intp
         Index into ``shapes``.
     """
     _check_common(n_samples, image_size, channels, noise, min_size=8)
