@@ -7,22 +7,14 @@ zipped into the page, and Debian's Chromium runs it headless; nothing leaves 127
 from __future__ import annotations
 
 import base64
-import functools
-import http.server
 import importlib.util
 import io
-import shutil
-import threading
 import zipfile
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-dev-shm-usage"]
+ROOT = Path(__file__).resolve().parents[2]
 
 IN_PAGE = r'''
 import base64, io, os, sys, zipfile
@@ -89,60 +81,24 @@ def _zipped_package() -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-class _Handler(http.server.SimpleHTTPRequestHandler):
-    dist = Path()
-
-    def translate_path(self, path: str) -> str:
-        url_path = urlsplit(path).path
-        if url_path.startswith("/pyodide/"):
-            return str(self.dist / url_path[len("/pyodide/"):])
-        return str(self.dist / "__missing__")
-
-    def do_GET(self) -> None:
-        if urlsplit(self.path).path == "/":
-            page = b'<!doctype html><script src="/pyodide/pyodide.js"></script>'
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(page)))
-            self.end_headers()
-            self.wfile.write(page)
-            return
-        super().do_GET()
-
-    def log_message(self, *args) -> None:
-        pass
-
-
 @pytest.mark.browser
-def test_datasets_and_preprocessing_run_in_pyodide():
-    from playwright.sync_api import sync_playwright
-
-    handler = functools.partial(_Handler)
-    _Handler.dist = _pyodide_dist()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    requested = []
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=shutil.which("chromium"),
-                                                 args=CHROMIUM_ARGS)
-            try:
-                page = browser.new_page()
-                page.on("request", lambda request: requested.append(request.url))
-                page.goto(f"http://127.0.0.1:{server.server_address[1]}/")
-                result = page.evaluate(
-                    """async ([code, zip]) => {
-                        const pyodide = await loadPyodide({indexURL: '/pyodide/'});
-                        await pyodide.loadPackage(['numpy', 'pillow']);
-                        pyodide.globals.set('ZIP_B64', zip);
-                        try { await pyodide.runPythonAsync(code); }
-                        catch (error) { return 'ERROR ' + error; }
-                        return pyodide.globals.get('RESULT');
-                    }""", [IN_PAGE, _zipped_package()])
-            finally:
-                browser.close()
-    finally:
-        server.shutdown()
+def test_datasets_and_preprocessing_run_in_pyodide(serve, new_page, tmp_path):
+    page_folder = tmp_path / "page"
+    page_folder.mkdir()
+    (page_folder / "index.html").write_text(
+        '<!doctype html><script src="/pyodide/pyodide.js"></script>', encoding="utf-8")
+    server = serve({"/pyodide/": _pyodide_dist(), "/": page_folder})
+    recorded = new_page()
+    recorded.page.goto(server.url)
+    result = recorded.page.evaluate(
+        """async ([code, zip]) => {
+            const pyodide = await loadPyodide({indexURL: '/pyodide/'});
+            await pyodide.loadPackage(['numpy', 'pillow']);
+            pyodide.globals.set('ZIP_B64', zip);
+            try { await pyodide.runPythonAsync(code); }
+            catch (error) { return 'ERROR ' + error; }
+            return pyodide.globals.get('RESULT');
+        }""", [IN_PAGE, _zipped_package()])
     assert result.startswith("OK 3.8"), result[-3000:]
     assert "numpy 1.17.5" in result
-    assert requested and all(urlsplit(url).hostname == "127.0.0.1" for url in requested)
+    assert recorded.requests and not recorded.foreign_requests(), recorded.foreign_requests()
