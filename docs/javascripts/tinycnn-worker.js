@@ -267,19 +267,11 @@ _tc_patch(${JSON.stringify(patch.package)}, ${JSON.stringify(patch.path)}, ${pat
   self.tcPatch = null;
 }
 
-// Live output of the running cell (see _TcLiveText), batched to at most ~10 messages a second.
-// Python runs synchronously here (no timers fire meanwhile), so the batch is posted from the write.
+// Live output of the running cell (see _TcLiveText). Python runs synchronously here (no timer can
+// fire meanwhile), so every write is posted at once; the page redraws at most once a frame.
 let streamId = null;
-let streamBuffer = [];
-let streamPosted = 0;
 self.tcStream = (kind, text) => {
-  streamBuffer.push([String(kind), String(text)]);
-  const now = Date.now();
-  if (now - streamPosted >= 100) {
-    post({ type: "stream", id: streamId, parts: streamBuffer });
-    streamBuffer = [];
-    streamPosted = now;
-  }
+  post({ type: "stream", id: streamId, parts: [[String(kind), String(text)]] });
 };
 
 async function run(message) {
@@ -290,7 +282,6 @@ async function run(message) {
   const json = py.runPython(
     `_tc_run(${JSON.stringify(message.namespace)}, ${JSON.stringify(message.cellName || "<cell>")})`);
   self.tcCode = null;
-  streamBuffer = [];
   return JSON.parse(json);
 }
 
