@@ -11,7 +11,7 @@ already checked.
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, NamedTuple, Union
+from typing import Callable, Dict, NamedTuple, Optional, Union
 
 import numpy as np
 
@@ -29,6 +29,14 @@ def _relu(x):
     out = x * (x > 0)
     out += 0.0
     return out
+
+
+def _relu_in_place(x):
+    # _relu writing over x: for a layer's own fresh pre-activation (saves a new array); the
+    # backward pass needs only the sign of z, and relu(z) > 0 exactly where z > 0
+    np.multiply(x, x > 0, out=x)
+    x += 0.0
+    return x
 
 
 def _relu_backward(grad, z, a):
@@ -97,10 +105,11 @@ class ActivationFunction(NamedTuple):
     name: str
     forward: Callable
     backward: Callable  # (grad_a, z, a) -> grad_z
+    forward_in_place: Optional[Callable] = None  # may overwrite z (only if backward allows it)
 
 
 ACTIVATIONS: Dict[str, ActivationFunction] = {
-    "relu": ActivationFunction("relu", _relu, _relu_backward),
+    "relu": ActivationFunction("relu", _relu, _relu_backward, _relu_in_place),
     "sigmoid": ActivationFunction("sigmoid", _sigmoid, _sigmoid_backward),
     "tanh": ActivationFunction("tanh", np.tanh, _tanh_backward),
     "softmax": ActivationFunction("softmax", _softmax, _softmax_backward),

@@ -62,9 +62,11 @@ def _columns(x_padded: np.ndarray, window: windows.Pair, strides: windows.Pair,
     ones = 1 if ones else 0
     if channels == 1:
         columns = np.empty((size + ones, n) + tuple(out_hw), dtype=x_padded.dtype)
-        for index, rows, cols in windows.positions(window, strides, out_hw):
-            columns[index] = x_padded[:, rows, cols, 0]
         columns[size:] = 1
+        # the same windows view, axes reordered (kh, kw, N, Ho, Wo): one copy
+        patches = windows.extract_windows(x_padded, window, strides, out_hw)[..., 0]
+        columns[:size].reshape(tuple(window) + (n,) + tuple(out_hw))[...] = \
+            patches.transpose(3, 4, 0, 1, 2)
         return columns.reshape(size + ones, -1), True
     columns = np.empty((n * out_hw[0] * out_hw[1], size + ones), dtype=x_padded.dtype)
     columns[:, size:] = 1

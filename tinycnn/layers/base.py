@@ -131,9 +131,14 @@ class ActivatedLayer(Layer):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
 
-    def _activate(self, z: np.ndarray) -> np.ndarray:
-        self._z = z
-        self._a = self.activation.forward(z)
+    def _activate(self, z: np.ndarray, fresh: bool = False) -> np.ndarray:
+        """Apply the activation, remembering ``z`` and ``a`` for backward. ``fresh``: ``z`` is a
+        new array of the layer's own, which an activation may overwrite (ReLU does)."""
+        if fresh and self.activation.forward_in_place is not None:
+            self._z = self._a = self.activation.forward_in_place(z)
+        else:
+            self._z = z
+            self._a = self.activation.forward(z)
         return self._a
 
     def backward(self, grad_output: np.ndarray, input_gradient: bool = True) -> Optional[np.ndarray]:

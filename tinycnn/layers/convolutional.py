@@ -79,7 +79,7 @@ class Conv2D(ActivatedLayer):
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         z, self._cache = conv2d_forward(x, self.kernel, self.bias, self.strides, self.padding)
-        return self._activate(z)
+        return self._activate(z, fresh=True)
 
     def backward_preactivation(self, grad_z: np.ndarray, input_gradient: bool = True):
         grad_x, grad_kernel, grad_bias = conv2d_backward(grad_z, self._cache, input_gradient)

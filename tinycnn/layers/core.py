@@ -101,7 +101,7 @@ class Dense(ActivatedLayer):
         z = x @ self.kernel
         if self.use_bias:
             z += self.bias
-        return self._activate(z)
+        return self._activate(z, fresh=True)
 
     def backward_preactivation(self, grad_z: np.ndarray, input_gradient: bool = True):
         grad_kernel = self._x.T @ grad_z  # (features, units)
