@@ -455,10 +455,10 @@ def test_adam_steps_match_torch_with_keras_epsilon_rule():
 def test_adam_first_step_agrees_with_torch_optim_adam_when_gradients_are_large():
     """Where sqrt(v) >> epsilon the two epsilon rules agree: cross-check with torch.optim.Adam."""
     model, x, labels = model_and_data(3)
-    model.compile(optimizer=optimizers.Adam(learning_rate=0.001, epsilon=1e-12),
+    model.compile(optimizer=optimizers.Adam(learning_rate=0.001, epsilon=1e-20),
                   loss="sparse_categorical_crossentropy")
     params = to_torch_params(model.get_weights())
-    optimizer = torch.optim.Adam(params, lr=0.001, eps=1e-12)
+    optimizer = torch.optim.Adam(params, lr=0.001, eps=1e-20)
     torch_gradients(params, x, labels)
     optimizer.step()
     model.train_on_batch(x, labels)
