@@ -159,6 +159,8 @@ class Sequential:
     # ------------------------------------------------------------------ checks
     def _prepare_x(self, x, argument: str = "x") -> np.ndarray:
         x = as_float_array(x, argument, dtype=self.dtype)
+        if x.ndim >= 1 and len(x) == 0:
+            raise ValueError(f"{argument} holds no examples (shape {x.shape}); give at least one")
         if not self.built:
             if not self.layers:
                 raise ValueError("the model has no layers; add some with model.add(...)")
