@@ -78,6 +78,8 @@ Y = np.eye(3)[[0, 1, 2, 0]]
     (lambda: F.conv2d([[1, np.nan], [3, 4]], np.ones((1, 1))), ["nan"]),
     (lambda: F.conv2d(np.ones((1, 4, 4, 1)), np.ones((2, 2, 1, 3)), bias=[1, 2]),
      ["bias", "(3,)"]),
+    (lambda: F.conv2d(np.ones((4, 4)), np.ones((0, 3))), ["kernel is empty"]),
+    (lambda: F.conv2d(np.ones((1, 4, 4, 1)), np.ones((2, 2, 1, 0))), ["kernel is empty"]),
     (lambda: F.max_pool2d(np.ones((4, 4)), pool_size=0), ["pool_size", "positive"]),
     (lambda: F.max_pool2d(np.ones((2, 2)), pool_size=3), ["pool window 3x3", "larger"]),
     (lambda: F.avg_pool2d(np.ones((4, 4)), padding="SAME!"), ["padding"]),

@@ -226,6 +226,8 @@ def conv2d(
             f"kernel must have shape (kh, kw, in_channels, filters) for x of shape {np.shape(x)}, "
             f"got shape {kernel.shape}"
         )
+    if 0 in kernel.shape:
+        raise ValueError(f"the kernel is empty (shape {kernel.shape}); every axis needs at least 1")
     if kernel.shape[2] != batch.shape[3]:
         raise ValueError(
             f"channel mismatch: x has {batch.shape[3]} channels (last axis) but the kernel expects "
