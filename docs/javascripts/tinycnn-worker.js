@@ -127,6 +127,13 @@ def _tc_forget(namespace_key):
 async function init(cfg) {
   config = cfg;
   const sizes = cfg.sizes || {};
+  // The small files download while Pyodide boots.
+  const downloads = Promise.all([
+    fetchOk(cfg.wheelURL, "the tinycnn wheel").then((r) => r.arrayBuffer()),
+    fetchOk(cfg.cellrunnerURL, "the cell runner").then((r) => r.text()),
+    ...cfg.data.map((item) => fetchOk(item.url, item.name).then((r) => r.arrayBuffer())),
+  ]);
+  downloads.catch(() => {});  // reported when awaited below
   post({ type: "progress", stage: "runtime", bytes: sizes.runtime || null });
   let load = null;
   if (cfg.module) {  // module worker (current Pyodide): the ES module build
@@ -191,11 +198,12 @@ async function init(cfg) {
   }
 
   post({ type: "progress", stage: "tinycnn", bytes: cfg.wheelSize || null });
-  const [wheel, cellrunner, ...data] = await Promise.all([
-    fetchOk(cfg.wheelURL, "the tinycnn wheel").then((r) => r.arrayBuffer()),
-    fetchOk(cfg.cellrunnerURL, "the cell runner").then((r) => r.text()),
-    ...cfg.data.map((item) => fetchOk(item.url, item.name).then((r) => r.arrayBuffer())),
-  ]);
+  let wheel, cellrunner, data;
+  try {
+    [wheel, cellrunner, ...data] = await downloads;
+  } catch (error) {
+    throw Object.assign(error, { kind: "load" });
+  }
   const dataFiles = {};
   cfg.data.forEach((item, i) => { dataFiles[item.name] = toBase64(data[i]); });
   self.tcWheel = toBase64(wheel);
