@@ -13,7 +13,7 @@ set -euo pipefail
 TINYCNN_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PYTHON311="${PYTHON311:-python3.11}"
 export DEBIAN_FRONTEND=noninteractive
-export PIP_DISABLE_PIP_VERSION_CHECK=1
+export PIP_DISABLE_PIP_VERSION_CHECK=1 NO_MKDOCS_2_WARNING=1
 # One BLAS thread: tinycnn's matrices are small, and on a 2-core machine extra BLAS threads fight
 # with the browser and each other (measured: native training up to 10x slower).
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}" \

@@ -1,6 +1,8 @@
 """``Conv2D``: the convolution layer, a bank of learned kernels that extract features."""
 from __future__ import annotations
 
+from typing import Optional, Tuple
+
 import numpy as np
 
 from .. import initializers, legacy
@@ -55,8 +57,9 @@ class Conv2D(ActivatedLayer):
     default_name = "conv2d"
 
     def __init__(self, filters: int, kernel_size: IntOrPair, strides: IntOrPair = 1,
-                 padding: str = "valid", activation=None, use_bias: bool = True, **kwargs) -> None:
-        super().__init__(activation=activation, **kwargs)
+                 padding: str = "valid", activation=None, use_bias: bool = True,
+                 input_shape: Optional[Tuple[int, int, int]] = None, **kwargs) -> None:
+        super().__init__(activation=activation, input_shape=input_shape, **kwargs)
         self.filters = check_positive_int(filters, "filters")
         self.kernel_size = as_pair(kernel_size, "kernel_size")
         self.strides = as_pair(strides, "strides")

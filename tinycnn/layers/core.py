@@ -1,6 +1,8 @@
 """The fully connected part of a CNN: ``Flatten`` and ``Dense`` (plus ``Activation``, ``Dropout``)."""
 from __future__ import annotations
 
+from typing import Optional, Tuple
+
 import numpy as np
 
 from .. import initializers, legacy
@@ -74,14 +76,15 @@ class Dense(ActivatedLayer):
 
     default_name = "dense"
 
-    def __init__(self, units: int = None, activation=None, use_bias: bool = True, **kwargs) -> None:
+    def __init__(self, units: int = None, activation=None, use_bias: bool = True,
+                 input_shape: Optional[Tuple[int]] = None, **kwargs) -> None:
         if units is not None:
             kwargs["units"] = units  # so that Dense(128, output_dim=128) is caught as a conflict
         kwargs = legacy.rename_layer_arguments("Dense", kwargs)  # Keras 1: Dense(output_dim=128)
         units = kwargs.pop("units", None)
         if units is None:
             raise TypeError("Dense needs the number of units, e.g. Dense(128)")
-        super().__init__(activation=activation, **kwargs)
+        super().__init__(activation=activation, input_shape=input_shape, **kwargs)
         self.units = check_positive_int(units, "units")
         self.use_bias = bool(use_bias)
 
@@ -140,6 +143,8 @@ class Dropout(Layer):
     rate : float in [0, 1)
         Fraction of inputs to drop.
 
+    Notes
+    -----
     Input shape / Output shape: any; unchanged.
     """
 

@@ -158,6 +158,8 @@ class NumpyArrayIterator(Iterator):
         With the generator's ``validation_split``: the first ``1 - validation_split`` of the
         samples are "training", the rest "validation" (Keras's split).
 
+    Notes
+    -----
     Each item is ``x_batch`` (no ``y``), ``(x_batch, y_batch)``, or
     ``(x_batch, y_batch, w_batch)``; ``x_batch`` has the generator's dtype (float32).
     """
