@@ -10,7 +10,7 @@ import numpy as np
 from tinycnn.preprocessing.directory import scan_image_folder
 from tinycnn.preprocessing.image_files import (INTERPOLATIONS, check_color_mode,
                                                check_target_size, img_to_array, load_img)
-from tinycnn.preprocessing.iterators import BatchIndexError, check_batch_size
+from tinycnn.preprocessing.iterators import check_batch_index, check_batch_size
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -81,13 +81,7 @@ class ImageDataset:
         return np.eye(len(self.class_names), dtype=np.float32)[labels]
 
     def __getitem__(self, idx: int) -> Any:
-        if isinstance(idx, bool) or not isinstance(idx, numbers.Integral):
-            raise TypeError(f"batch index must be an integer, got {idx!r}")
-        length = len(self)
-        if idx < 0:
-            idx += length
-        if not 0 <= idx < length:
-            raise BatchIndexError(f"asked for batch {idx} of a dataset with {length} batches")
+        idx = check_batch_index(idx, len(self), "this dataset")
         if self.batch_size is None:
             indices = self._order[idx:idx + 1]
             images, labels = self._load(indices)[0], self._encode(indices)

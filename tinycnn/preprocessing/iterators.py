@@ -26,6 +26,17 @@ class BatchIndexError(IndexError, ValueError):
     """A batch index outside ``range(len(iterator))`` (both an IndexError and a ValueError)."""
 
 
+def check_batch_index(idx: Any, length: int, owner: str) -> int:
+    """Return batch index ``idx`` (negative counts from the end) checked against ``length``."""
+    if isinstance(idx, bool) or not isinstance(idx, numbers.Integral):
+        raise TypeError(f"batch index must be an integer, got {idx!r}")
+    if idx < 0:
+        idx += length
+    if not 0 <= idx < length:
+        raise BatchIndexError(f"asked for batch {idx}, but {owner} has {length} batches per epoch")
+    return int(idx)
+
+
 def check_batch_size(batch_size: Any) -> int:
     if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) \
             or batch_size < 1:
@@ -85,15 +96,8 @@ class Iterator:
         return (self.n + self.batch_size - 1) // self.batch_size
 
     def __getitem__(self, idx: int) -> Any:
-        if isinstance(idx, bool) or not isinstance(idx, numbers.Integral):
-            raise TypeError(f"batch index must be an integer, got {idx!r}")
-        length = len(self)
-        if idx < 0:
-            idx += length
-        if not 0 <= idx < length:
-            raise BatchIndexError(f"asked for batch {idx}, but this iterator has {length} "
-                                  f"batches per epoch ({self.n} samples, batch_size "
-                                  f"{self.batch_size})")
+        idx = check_batch_index(idx, len(self), f"this iterator ({self.n} samples, batch_size "
+                                                f"{self.batch_size})")
         if self.index_array is None:
             self._set_index_array()
         assert self.index_array is not None
