@@ -12,6 +12,7 @@ import pytest
 
 import tinycnn
 from tinycnn import losses
+from tinycnn.functional import convolution
 from tinycnn.layers import (
     Activation,
     AveragePooling2D,
@@ -21,6 +22,15 @@ from tinycnn.layers import (
     Flatten,
     MaxPooling2D,
 )
+
+
+@pytest.fixture(params=["blas", "axpy"])
+def conv_strategy(request, monkeypatch):
+    """Run a test with each convolution formulation: "blas" (native default) and "axpy" (the
+    browser's default, see tinycnn/functional/_platform.py); both must match the oracle."""
+    monkeypatch.setattr(convolution, "CONV_STRATEGY", request.param)
+    return request.param
+
 
 H = 1e-6
 
@@ -75,7 +85,7 @@ def check_layer(layer, x, seed=0, training=False, reseed=None):
     ((1, 1), (1, 1), "valid"),
 ])
 @pytest.mark.parametrize("activation", [None, "tanh"])
-def test_conv2d_gradients(kernel, strides, padding, activation):
+def test_conv2d_gradients(kernel, strides, padding, activation, conv_strategy):
     x = np.random.default_rng(1).standard_normal((2, 7, 8, 3))
     layer = Conv2D(4, kernel, strides=strides, padding=padding, activation=activation,
                    dtype="float64")
@@ -84,7 +94,7 @@ def test_conv2d_gradients(kernel, strides, padding, activation):
     check_layer(layer, x, seed=3)
 
 
-def test_conv2d_without_bias_gradients():
+def test_conv2d_without_bias_gradients(conv_strategy):
     layer = Conv2D(3, 3, padding="same", use_bias=False, activation="sigmoid", dtype="float64")
     check_layer(layer, np.random.default_rng(4).standard_normal((2, 5, 6, 2)))
     assert len(layer.weights) == 1
@@ -159,7 +169,7 @@ def test_loss_gradients(name):
     ("binary_crossentropy", "sigmoid"),        # fused sigmoid + cross-entropy gradient
     ("mse", "tanh"),                           # the general chain rule through the activation
 ])
-def test_model_gradients(loss, last):
+def test_model_gradients(loss, last, conv_strategy):
     """Backpropagation through a whole Sequential model against finite differences of its
     loss, for every weight array (the optimizer is replaced by a recorder)."""
     tinycnn.utils.set_random_seed(11)

@@ -20,6 +20,7 @@ except ImportError:  # Python 3.8 + NumPy 1.17 runs: collected, then deselected 
 import tinycnn
 from tinycnn import functional as F
 from tinycnn import losses, optimizers
+from tinycnn.functional import convolution
 from tinycnn.layers import (
     Activation,
     AveragePooling2D,
@@ -28,6 +29,15 @@ from tinycnn.layers import (
     Flatten,
     MaxPooling2D,
 )
+
+
+@pytest.fixture(params=["blas", "axpy"])
+def conv_strategy(request, monkeypatch):
+    """Run a test with each convolution formulation: "blas" (native default) and "axpy" (the
+    browser's default, see tinycnn/functional/_platform.py); both must match the oracle."""
+    monkeypatch.setattr(convolution, "CONV_STRATEGY", request.param)
+    return request.param
+
 
 pytestmark = pytest.mark.torch
 
@@ -90,7 +100,7 @@ def random_conv_case(case, seed):
 
 # ----------------------------------------------------------------------------- convolution
 @pytest.mark.parametrize("case", CONV_CASES)
-def test_conv_forward_and_backward_match_torch(case):
+def test_conv_forward_and_backward_match_torch(case, conv_strategy):
     _, _, _, _, f, kernel, strides, padding = case
     x, k, b, rng = random_conv_case(case, seed=CONV_CASES.index(case))
     layer = Conv2D(f, kernel, strides=strides, padding=padding, dtype="float64")
@@ -114,7 +124,7 @@ def test_conv_forward_and_backward_match_torch(case):
 
 
 @pytest.mark.parametrize("case", CONV_CASES[:4])
-def test_conv_float32_matches_torch(case):
+def test_conv_float32_matches_torch(case, conv_strategy):
     """The default float32 path (and the functional API) within float32 rounding."""
     x, k, b, _ = random_conv_case(case, seed=7)
     _, _, _, _, _, kernel, strides, padding = case
@@ -126,7 +136,7 @@ def test_conv_float32_matches_torch(case):
     close(out, from_nchw(expected), rtol=1e-4, atol=1e-4)
 
 
-def test_conv_matrix_input_matches_torch():
+def test_conv_matrix_input_matches_torch(conv_strategy):
     rng = np.random.default_rng(3)
     x, k = rng.standard_normal((9, 8)), rng.standard_normal((3, 4))
     out = F.conv2d(x, k, padding="same", strides=2)
@@ -404,7 +414,7 @@ def model_and_data(seed):
     return model, x, labels
 
 
-def test_model_predict_matches_torch():
+def test_model_predict_matches_torch(conv_strategy):
     model, x, labels = model_and_data(0)
     params = to_torch_params(model.get_weights())
     expected = torch.softmax(torch_forward(params, to_nchw(x)), dim=-1).detach().numpy()
@@ -466,7 +476,7 @@ def test_adam_first_step_agrees_with_torch_optim_adam_when_gradients_are_large()
         close(mine, theirs, rtol=1e-6, atol=1e-9)
 
 
-def test_float32_model_training_step_matches_torch():
+def test_float32_model_training_step_matches_torch(conv_strategy):
     """The default float32 path: one SGD step of the LeNet-like bench model, float32 tolerances."""
     tinycnn.utils.set_random_seed(5)
     model = tinycnn.Sequential([
