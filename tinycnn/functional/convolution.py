@@ -196,9 +196,10 @@ def conv2d_backward(
             grad_bias = np.einsum("pf->f", grad_rows)
         if not input_gradient:
             return None, grad_kernel, grad_bias
-        grad_padded = _input_gradient(grad_rows.reshape(cache.out_shape), cache.kernel,
-                                      cache.padded_shape, cache.strides)
-        return windows.crop(grad_padded, cache.padding), grad_kernel, grad_bias
+        grad_padded = _input_gradient_axpy(grad_rows.reshape(cache.out_shape), cache.kernel,
+                                           cache.padded_shape, cache.strides)
+        grad_x = np.ascontiguousarray(windows.crop(grad_padded, cache.padding))
+        return grad_x, grad_kernel, grad_bias
     if cache.transposed:
         grad_weights = cache.columns @ grad_rows  # (kh*kw [+ 1], F) for one input channel
     else:
@@ -243,6 +244,35 @@ def _input_gradient(grad_output: np.ndarray, kernel: np.ndarray, padded_shape,
         target = grad_padded[:, i : i + s_h * (out_h - 1) + 1 : s_h, :span, :]
         target += share.reshape(n, out_h, span, channels)  # overlapping rows add up
     return grad_padded
+
+
+def _input_gradient_axpy(grad_output: np.ndarray, kernel: np.ndarray, padded_shape,
+                         strides: windows.Pair) -> np.ndarray:
+    """:func:`_input_gradient` in the ``"axpy"`` layout: the same kernel-row loop, transposed.
+
+    The gradient rows cut into width windows are stored transposed, ``(kw*F, N*Ho*span)``
+    (from a channels-first copy of the gradient), and so is each kernel row's share of the input
+    gradient, ``(C, N*Ho*span)``: the einsum's inner loop runs along the long ``N*Ho*span`` axis.
+    """
+    k_h, k_w, channels, filters = kernel.shape
+    n, out_h, out_w, _ = grad_output.shape
+    s_h, s_w = strides
+    span = (out_w - 1) * s_w + k_w
+    spaced = np.zeros((filters, n, out_h, span + k_w - 1), dtype=grad_output.dtype)
+    spaced[:, :, :, k_w - 1 : k_w + (out_w - 1) * s_w : s_w] = grad_output.transpose(3, 0, 1, 2)
+    s_f, s_n, s_r, s_c = spaced.strides
+    rows_t = as_strided(spaced, shape=(k_w, filters, n, out_h, span),
+                        strides=(s_c, s_f, s_n, s_r, s_c), writeable=False)  # [j, f, n, h, w]
+    rows_t = np.ascontiguousarray(rows_t).reshape(k_w * filters, -1)  # the one copy
+    # reversed[i, c, (j, f)] = kernel[i, kw - 1 - j, c, f]
+    reversed_rows = np.ascontiguousarray(kernel[:, ::-1].transpose(0, 2, 1, 3)).reshape(
+        k_h, channels, k_w * filters)
+    grad_cf = np.zeros((channels,) + tuple(padded_shape[:3]), dtype=grad_output.dtype)
+    for i in range(k_h):
+        share = np.einsum("ck,kq->cq", reversed_rows[i], rows_t)  # (C, N*Ho*span)
+        target = grad_cf[:, :, i : i + s_h * (out_h - 1) + 1 : s_h, :span]
+        target += share.reshape(channels, n, out_h, span)  # overlapping rows add up
+    return grad_cf.transpose(1, 2, 3, 0)  # (N, Hp, Wp, C) view; the caller crops, then copies
 
 
 def conv2d(
