@@ -39,7 +39,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .._checks import IntOrPair, as_float_array, as_pair, check_padding
-from . import windows
+from . import activations, windows
 from ._platform import IN_BROWSER
 from .shapes import from_batch, to_batch
 
@@ -94,7 +94,8 @@ def _columns(x_padded: np.ndarray, window: windows.Pair, strides: windows.Pair,
 
 
 def conv2d_forward(
-    x: np.ndarray, kernel: np.ndarray, bias: Optional[np.ndarray], strides: windows.Pair, padding: str
+    x: np.ndarray, kernel: np.ndarray, bias: Optional[np.ndarray], strides: windows.Pair, padding: str,
+    relu: bool = False
 ) -> Tuple[np.ndarray, ConvCache]:
     """Convolve a batch (no input checks; see :func:`conv2d` for the checked public function).
 
@@ -105,6 +106,8 @@ def conv2d_forward(
     bias : (F,) or None.
     strides : (sh, sw).
     padding : ``"valid"`` or ``"same"``.
+    relu : bool
+        Apply ReLU to the output as well (fused with the last copy in the ``"axpy"`` path).
 
     Returns
     -------
@@ -116,7 +119,7 @@ def conv2d_forward(
     x_padded = windows.pad(x, pads)
     with_bias = bias is not None
     if CONV_STRATEGY == "axpy":
-        return _forward_axpy(x_padded, kernel, bias, strides, pads, (out_h, out_w))
+        return _forward_axpy(x_padded, kernel, bias, strides, pads, (out_h, out_w), relu)
     columns, transposed = _columns(x_padded, (k_h, k_w), strides, (out_h, out_w), with_bias)
     kernel_matrix = kernel.reshape(-1, filters)  # (kh*kw*C, F)
     if with_bias:  # the bias is the weight of an extra input that is always 1 (the ones column)
@@ -125,12 +128,13 @@ def conv2d_forward(
     out_shape = (x.shape[0], out_h, out_w, filters)
     cache = ConvCache(columns, transposed, 0, with_bias, kernel, x_padded.shape, pads, strides,
                       out_shape)
-    return out.reshape(out_shape), cache
+    out = out.reshape(out_shape)
+    return (activations._relu_in_place(out) if relu else out), cache
 
 
 def _forward_axpy(x_padded: np.ndarray, kernel: np.ndarray, bias: Optional[np.ndarray],
-                  strides: windows.Pair, pads: windows.Padding, out_hw: windows.Pair
-                  ) -> Tuple[np.ndarray, ConvCache]:
+                  strides: windows.Pair, pads: windows.Padding, out_hw: windows.Pair,
+                  relu: bool = False) -> Tuple[np.ndarray, ConvCache]:
     """The ``"axpy"`` forward pass: ``out.T = kernel_matrix.T @ columns.T`` as an einsum whose
     inner loop runs along the ``N*Ho*Wo`` output cells.
 
@@ -169,8 +173,12 @@ def _forward_axpy(x_padded: np.ndarray, kernel: np.ndarray, bias: Optional[np.nd
         kernel_matrix = np.concatenate([kernel_matrix, bias[:, None]], axis=1)
     out_t = np.einsum("fk,kp->fp", kernel_matrix, columns)  # (F, N*Ho*width)
     out_shape = (n, out_h, out_w, filters)
-    out = np.ascontiguousarray(
-        out_t.reshape(filters, n, out_h, width)[..., :out_w].transpose(1, 2, 3, 0))
+    out_view = out_t.reshape(filters, n, out_h, width)[..., :out_w].transpose(1, 2, 3, 0)
+    out = np.empty(out_shape, dtype=out_t.dtype)
+    if relu:  # ReLU fused with the copy into (N, Ho, Wo, F); max(0, z) gives +0.0, never -0.0
+        np.maximum(out.dtype.type(0), out_view, out=out)
+    else:
+        out[...] = out_view
     cache = ConvCache(columns, True, width, bias is not None, kernel, x_padded.shape, pads,
                       strides, out_shape)
     return out, cache

@@ -81,6 +81,11 @@ class Conv2D(ActivatedLayer):
         self.weights = [self.kernel] + ([self.bias] if self.use_bias else [])
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        if self.activation.name == "relu":  # fused into the convolution's last copy
+            a, self._cache = conv2d_forward(x, self.kernel, self.bias, self.strides,
+                                            self.padding, relu=True)
+            self._z = self._a = a  # ReLU's backward needs only where z > 0, i.e. a > 0
+            return a
         z, self._cache = conv2d_forward(x, self.kernel, self.bias, self.strides, self.padding)
         return self._activate(z, fresh=True)
 
