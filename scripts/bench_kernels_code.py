@@ -62,6 +62,22 @@ def fwd_shift_matmul(xp, w, rows, cols):
     return out.reshape(n, rows, cols, f)
 
 
+def fwd_axpy(xp, w, rows, cols):
+    """tinycnn's browser path: transposed im2col (C*k*k, N*rows*Wp) from a channels-first copy,
+    rows Wp wide (one contiguous run per output row), then einsum with the long axis innermost."""
+    k, _, c, f = w.shape
+    n, hp, wp, _ = xp.shape
+    count = c * n * hp * wp
+    buffer = np.zeros(count + k, dtype=xp.dtype)
+    x_cf = buffer[:count].reshape(c, n, hp, wp)
+    x_cf[...] = xp.transpose(3, 0, 1, 2)
+    s = x_cf.strides
+    view = as_strided(x_cf, shape=(c, k, k, n, rows, wp), strides=(s[0], s[2], s[3], s[1], s[2], s[3]))
+    columns = np.ascontiguousarray(view).reshape(c * k * k, -1)
+    out = np.einsum("fk,kp->fp", w.transpose(3, 2, 0, 1).reshape(f, -1), columns)
+    return np.ascontiguousarray(out.reshape(f, n, rows, wp)[..., :cols].transpose(1, 2, 3, 0))
+
+
 # ----------------------------------------------------------------------------- grad kernel
 def gw_im2col_matmul(xp, g, k):
     n, rows, cols, f = g.shape
@@ -94,6 +110,14 @@ def gw_shift_matmul(xp, g, k):
         for j in range(k):
             out[i, j] = np.ascontiguousarray(xp[:, i:i + rows, j:j + cols, :]).reshape(-1, c).T @ g2
     return out
+
+
+def gw_axpy(xp, g, k):
+    """einsum whose inner loop runs along each window's row of the im2col matrix."""
+    n, rows, cols, f = g.shape
+    c = xp.shape[3]
+    columns = windows(xp, k, rows, cols).reshape(-1, k * k * c)
+    return np.einsum("pf,pk->fk", g.reshape(-1, f), columns).T.reshape(k, k, c, f)
 
 
 # ----------------------------------------------------------------------------- grad input
@@ -141,6 +165,24 @@ def gx_col2im_dot(g, w, padded_shape):
     return out
 
 
+def gx_rows_axpy(g, w, padded_shape):
+    """tinycnn's browser path: one einsum per kernel row over the transposed width windows of
+    the gradient (kw*F, N*rows*span), the long axis innermost."""
+    k, _, c, f = w.shape
+    n, rows, cols, _ = g.shape
+    span = cols + k - 1
+    spaced = np.zeros((f, n, rows, span + k - 1), dtype=g.dtype)
+    spaced[:, :, :, k - 1:k - 1 + cols] = g.transpose(3, 0, 1, 2)
+    s = spaced.strides
+    rows_t = np.ascontiguousarray(as_strided(spaced, shape=(k, f, n, rows, span),
+                                             strides=(s[3], s[0], s[1], s[2], s[3]))).reshape(k * f, -1)
+    reversed_rows = np.ascontiguousarray(w[:, ::-1].transpose(0, 2, 1, 3)).reshape(k, c, k * f)
+    out = np.zeros((c,) + tuple(padded_shape[:3]), dtype=g.dtype)
+    for i in range(k):
+        out[:, :, i:i + rows, :span] += np.einsum("ck,kq->cq", reversed_rows[i], rows_t).reshape(c, n, rows, span)
+    return out.transpose(1, 2, 3, 0)
+
+
 def gx_full_conv_einsum(g, w, padded_shape):
     """Gradient of the input as a 'full' convolution of the gradient with the flipped kernel."""
     k = w.shape[0]
@@ -152,12 +194,12 @@ def gx_full_conv_einsum(g, w, padded_shape):
 
 
 FORWARD = {"im2col+matmul": fwd_im2col_matmul, "im2col+dot": fwd_im2col_dot, "einsum": fwd_einsum, "einsum(optimize)": fwd_einsum_optimize,
-           "tensordot": fwd_tensordot, "shift+matmul": fwd_shift_matmul}
+           "tensordot": fwd_tensordot, "shift+matmul": fwd_shift_matmul, "axpy (tinycnn)": fwd_axpy}
 GRAD_KERNEL = {"im2col+matmul": gw_im2col_matmul, "im2col+dot": gw_im2col_dot, "einsum": gw_einsum, "tensordot": gw_tensordot,
-               "shift+matmul": gw_shift_matmul}
+               "shift+matmul": gw_shift_matmul, "axpy (tinycnn)": gw_axpy}
 GRAD_INPUT = {"col2im+matmul": gx_col2im_matmul, "col2im+dot": gx_col2im_dot,
               "shift+matmul": gx_shift_matmul, "shift+dot": gx_shift_dot,
-              "full-conv einsum": gx_full_conv_einsum}
+              "full-conv einsum": gx_full_conv_einsum, "axpy (tinycnn)": gx_rows_axpy}
 
 
 def _interleaved_medians(calls, repeats):
