@@ -72,7 +72,8 @@ def fwd_axpy(xp, w, rows, cols):
     x_cf = buffer[:count].reshape(c, n, hp, wp)
     x_cf[...] = xp.transpose(3, 0, 1, 2)
     s = x_cf.strides
-    view = as_strided(x_cf, shape=(c, k, k, n, rows, wp), strides=(s[0], s[2], s[3], s[1], s[2], s[3]))
+    view = as_strided(x_cf, shape=(c, k, k, n, rows, wp),
+                      strides=(s[0], s[2], s[3], s[1], s[2], s[3]))
     columns = np.ascontiguousarray(view).reshape(c * k * k, -1)
     out = np.einsum("fk,kp->fp", w.transpose(3, 2, 0, 1).reshape(f, -1), columns)
     return np.ascontiguousarray(out.reshape(f, n, rows, wp)[..., :cols].transpose(1, 2, 3, 0))
@@ -174,12 +175,13 @@ def gx_rows_axpy(g, w, padded_shape):
     spaced = np.zeros((f, n, rows, span + k - 1), dtype=g.dtype)
     spaced[:, :, :, k - 1:k - 1 + cols] = g.transpose(3, 0, 1, 2)
     s = spaced.strides
-    rows_t = np.ascontiguousarray(as_strided(spaced, shape=(k, f, n, rows, span),
-                                             strides=(s[3], s[0], s[1], s[2], s[3]))).reshape(k * f, -1)
+    rows_t = as_strided(spaced, shape=(k, f, n, rows, span), strides=(s[3], s[0], s[1], s[2], s[3]))
+    rows_t = np.ascontiguousarray(rows_t).reshape(k * f, -1)
     reversed_rows = np.ascontiguousarray(w[:, ::-1].transpose(0, 2, 1, 3)).reshape(k, c, k * f)
     out = np.zeros((c,) + tuple(padded_shape[:3]), dtype=g.dtype)
     for i in range(k):
-        out[:, :, i:i + rows, :span] += np.einsum("ck,kq->cq", reversed_rows[i], rows_t).reshape(c, n, rows, span)
+        share = np.einsum("ck,kq->cq", reversed_rows[i], rows_t)
+        out[:, :, i:i + rows, :span] += share.reshape(c, n, rows, span)
     return out.transpose(1, 2, 3, 0)
 
 

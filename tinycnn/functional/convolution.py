@@ -23,7 +23,9 @@ module variable :data:`CONV_STRATEGY`:
   BLAS matrix product;
 * ``"axpy"`` (browser default, NumPy without BLAS): the im2col matrix is built *transposed*,
   ``(C*kh*kw, N*Ho*Wo)`` from a channels-first copy of the input, so that ``np.einsum``'s inner
-  loop runs along the long ``N*Ho*Wo`` axis; the kernel gradient reads it back row-major.
+  loop runs along the long ``N*Ho*Wo`` axis (:func:`_forward_axpy`); the kernel gradient reads
+  it back row-major and the input gradient transposes :func:`_input_gradient`'s kernel-row
+  loop (:func:`_backward_axpy`, :func:`_input_gradient_axpy`).
 
 Forward and backward sit side by side:
 
@@ -35,7 +37,6 @@ from __future__ import annotations
 from typing import NamedTuple, Optional, Tuple
 
 import numpy as np
-
 from numpy.lib.stride_tricks import as_strided
 
 from .._checks import IntOrPair, as_float_array, as_pair, check_padding
@@ -53,7 +54,7 @@ class ConvCache(NamedTuple):
 
     columns: np.ndarray  # (N*Ho*Wo, kh*kw*C [+ 1]) every window, one per row -- or its transpose
     transposed: bool  # True: columns is (kh*kw*C [+ 1], N*Ho*Wo) ("axpy", or one input channel)
-    channels_first: int  # "axpy": the width of its rows (Wo or Wp); rows run (C, kh, kw). Else 0
+    row_width: int  # "axpy": cells per output row in columns (Wo, or Wp when wide). "blas": 0
     with_bias: bool  # True: columns ends with the bias's input, a column (row) of ones
     kernel: np.ndarray  # (kh, kw, C, F)
     padded_shape: Tuple[int, int, int, int]  # (N, Hp, Wp, C)
@@ -94,8 +95,8 @@ def _columns(x_padded: np.ndarray, window: windows.Pair, strides: windows.Pair,
 
 
 def conv2d_forward(
-    x: np.ndarray, kernel: np.ndarray, bias: Optional[np.ndarray], strides: windows.Pair, padding: str,
-    relu: bool = False
+    x: np.ndarray, kernel: np.ndarray, bias: Optional[np.ndarray], strides: windows.Pair,
+    padding: str, relu: bool = False
 ) -> Tuple[np.ndarray, ConvCache]:
     """Convolve a batch (no input checks; see :func:`conv2d` for the checked public function).
 
@@ -201,29 +202,13 @@ def conv2d_backward(
     grad_kernel : (kh, kw, C, F) -- every window times the gradient at its output cell, summed.
     grad_bias : (F,) -- the gradient summed over every output cell.
     """
+    if cache.row_width:
+        return _backward_axpy(grad_output, cache, input_gradient)
     k_h, k_w, channels, filters = cache.kernel.shape
     grad_rows = grad_output.reshape(-1, filters)  # (N*Ho*Wo, F)
+    size = k_h * k_w * channels
     # every window times the gradient at its output cell, summed: columns.T @ grad_rows, written
     # so that BLAS reads both matrices row by row (measured ~1.5x faster than a transposed read)
-    size = k_h * k_w * channels
-    if cache.channels_first:  # "axpy": einsum with the long inner loop along each window's row
-        n, out_h, out_w, _ = cache.out_shape  # drop the wide rows' extra cells; one copy:
-        rows = np.ascontiguousarray(cache.columns.reshape(-1, n, out_h, cache.channels_first)
-                                    [..., :out_w].transpose(1, 2, 3, 0))
-        rows = rows.reshape(len(grad_rows), -1)  # (N*Ho*Wo, C*kh*kw [+ 1])
-        grad_t = np.einsum("pf,pk->fk", grad_rows, rows)  # (F, C*kh*kw [+ 1])
-        grad_kernel = np.ascontiguousarray(
-            grad_t[:, :size].reshape(filters, channels, k_h, k_w).transpose(2, 3, 1, 0))
-        if cache.with_bias:
-            grad_bias = np.ascontiguousarray(grad_t[:, size])
-        else:
-            grad_bias = np.einsum("pf->f", grad_rows)
-        if not input_gradient:
-            return None, grad_kernel, grad_bias
-        grad_padded = _input_gradient_axpy(grad_rows.reshape(cache.out_shape), cache.kernel,
-                                           cache.padded_shape, cache.strides)
-        grad_x = np.ascontiguousarray(windows.crop(grad_padded, cache.padding))
-        return grad_x, grad_kernel, grad_bias
     if cache.transposed:
         grad_weights = cache.columns @ grad_rows  # (kh*kw [+ 1], F) for one input channel
     else:
@@ -238,6 +223,31 @@ def conv2d_backward(
     grad_padded = _input_gradient(grad_rows.reshape(cache.out_shape), cache.kernel,
                                   cache.padded_shape, cache.strides)
     return windows.crop(grad_padded, cache.padding), grad_kernel, grad_bias
+
+
+def _backward_axpy(grad_output: np.ndarray, cache: ConvCache, input_gradient: bool):
+    """:func:`conv2d_backward` for a cache of the ``"axpy"`` forward pass (same returns)."""
+    k_h, k_w, channels, filters = cache.kernel.shape
+    n, out_h, out_w, _ = cache.out_shape
+    grad_rows = grad_output.reshape(-1, filters)  # (N*Ho*Wo, F)
+    size = channels * k_h * k_w
+    # the windows back in rows, (N*Ho*Wo, C*kh*kw [+ 1]), without the wide rows' extra cells (one
+    # copy), so that the einsum's inner loop runs along a window's row
+    rows = np.ascontiguousarray(cache.columns.reshape(-1, n, out_h, cache.row_width)
+                                [..., :out_w].transpose(1, 2, 3, 0)).reshape(len(grad_rows), -1)
+    grad_t = np.einsum("pf,pk->fk", grad_rows, rows)  # (F, C*kh*kw [+ 1])
+    grad_kernel = np.ascontiguousarray(
+        grad_t[:, :size].reshape(filters, channels, k_h, k_w).transpose(2, 3, 1, 0))
+    if cache.with_bias:  # the ones row's column: the gradient summed over every output cell
+        grad_bias = np.ascontiguousarray(grad_t[:, size])
+    else:
+        grad_bias = np.einsum("pf->f", grad_rows)
+    if not input_gradient:
+        return None, grad_kernel, grad_bias
+    grad_padded = _input_gradient_axpy(grad_output, cache.kernel, cache.padded_shape,
+                                       cache.strides)
+    grad_x = np.ascontiguousarray(windows.crop(grad_padded, cache.padding))
+    return grad_x, grad_kernel, grad_bias
 
 
 def _input_gradient(grad_output: np.ndarray, kernel: np.ndarray, padded_shape,
