@@ -434,12 +434,12 @@ class Sequential:
         array ``(N,) + output_shape[1:]``, e.g. ``(N, 1)`` probabilities for the article's model.
         """
         batch_size = check_positive_int(batch_size, "batch_size")
-        if is_batch_source(x):
-            batches = (xb for xb, _ in source_batches(x, steps_of(x, steps, "steps")))
-        else:
+        if is_batch_source(x):  # each batch from a generator is checked on arrival
+            batches = (self._prepare_x(xb) for xb, _ in source_batches(x, steps_of(x, steps, "steps")))
+        else:  # an array is checked once; its slices need no second check
             x = self._prepare_x(x)
             batches = (x[i : i + batch_size] for i in range(0, len(x), batch_size))
-        outputs = [self._forward(self._prepare_x(batch), training=False) for batch in batches]
+        outputs = [self._forward(batch, training=False) for batch in batches]
         return np.concatenate(outputs, axis=0)
 
     def __call__(self, x) -> np.ndarray:
