@@ -6,6 +6,7 @@ Usage (after ``mkdocs build`` into ./site; needs Debian's ``chromium``, Playwrig
     python scripts/bench_browser.py                    # startup + LeNet training/inference, 5 rounds
     python scripts/bench_browser.py --rounds 7 --json bench.json
     python scripts/bench_browser.py --kernels          # also: which NumPy conv formulation is fastest
+    python scripts/bench_browser.py --layers           # also: ms per layer of the in-page inference
 
 Workload: the ``lenet`` workload of ``scripts/bench.py`` (28x28x1, Conv 8@5x5 same + ReLU, max-pool 2,
 Conv 16@5x5 same + ReLU, max-pool 2, Flatten, Dense 10 softmax, categorical cross-entropy, plain
@@ -81,6 +82,23 @@ def bench_infer():
     for i in range(BATCHES):
         bench_model.predict(bench_x[i * 32:(i + 1) * 32], batch_size=32)
     return BATCHES * 32 / (time.perf_counter() - start)
+
+def bench_layers(repeats=30):
+    # median ms of each layer's inference forward on one batch of 32, and of the whole predict
+    import statistics
+    x, timings = bench_x[:32], {}
+    def median_ms(function):
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            function()
+            times.append((time.perf_counter() - start) * 1000)
+        return statistics.median(times)
+    for layer in bench_model.layers:
+        timings[layer.name] = median_ms(lambda: layer.forward(x, training=False))
+        x = layer.forward(x, training=False)
+    timings["predict (whole batch)"] = median_ms(lambda: bench_model.predict(bench_x[:32], batch_size=32))
+    return timings
 """
 
 PEER_PAGE = """<!doctype html><meta charset="utf-8"><title>peer bench</title>
@@ -229,6 +247,8 @@ def main(argv=None) -> int:
     parser.add_argument("--startup", type=int, default=3, help="cold and warm startups to time (default 3)")
     parser.add_argument("--kernels", action="store_true",
                         help="also time conv forward/backward formulations (einsum, tensordot, matmul)")
+    parser.add_argument("--layers", action="store_true",
+                        help="also time each layer's inference forward in the page (ms per batch of 32)")
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     args = parser.parse_args(argv)
     if not (args.site / "assets" / "tinycnn" / "runtime.json").exists():
@@ -332,6 +352,9 @@ def main(argv=None) -> int:
                                         env={"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
                                              "MKL_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"})
                 results["kernels_native_ms"] = json.loads(native.stdout)
+            if args.layers:
+                results["layers_pyodide_ms"] = json.loads(
+                    python(tiny, "import json\nprint(json.dumps(bench_layers()))", stdout=True))
             ctx.close()
             browser.close()
     finally:
@@ -367,6 +390,11 @@ def print_report(results) -> None:
     print("Startup, navigation -> first cell result: cold %.0f ms (ready %.0f), warm %.0f ms (ready %.0f); "
           "target <= 3000 ms warm" % (start["cold_first_result"], start["cold_ready"],
                                        start["warm_first_result"], start["warm_ready"]))
+    if "layers_pyodide_ms" in results:
+        print()
+        print("Inference forward per layer in Pyodide, median ms per batch of 32:")
+        for name, ms in results["layers_pyodide_ms"].items():
+            print("  %-24s %7.2f" % (name, ms))
     if "kernels_pyodide_ms" in results:
         print()
         print("Conv formulations, median ms (Pyodide 0.17 | native NumPy, 1 thread):")
