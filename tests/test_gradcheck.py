@@ -12,7 +12,6 @@ import pytest
 
 import tinycnn
 from tinycnn import losses
-from tinycnn.functional import convolution
 from tinycnn.layers import (
     Activation,
     AveragePooling2D,
@@ -22,14 +21,6 @@ from tinycnn.layers import (
     Flatten,
     MaxPooling2D,
 )
-
-
-@pytest.fixture(params=["blas", "axpy"])
-def conv_strategy(request, monkeypatch):
-    """Run a test with each convolution formulation: "blas" (native default) and "axpy" (the
-    browser's default, see tinycnn/functional/_platform.py); both must match the oracle."""
-    monkeypatch.setattr(convolution, "CONV_STRATEGY", request.param)
-    return request.param
 
 
 H = 1e-6

@@ -20,7 +20,6 @@ except ImportError:  # Python 3.8 + NumPy 1.17 runs: collected, then deselected 
 import tinycnn
 from tinycnn import functional as F
 from tinycnn import losses, optimizers
-from tinycnn.functional import convolution
 from tinycnn.layers import (
     Activation,
     AveragePooling2D,
@@ -29,14 +28,6 @@ from tinycnn.layers import (
     Flatten,
     MaxPooling2D,
 )
-
-
-@pytest.fixture(params=["blas", "axpy"])
-def conv_strategy(request, monkeypatch):
-    """Run a test with each convolution formulation: "blas" (native default) and "axpy" (the
-    browser's default, see tinycnn/functional/_platform.py); both must match the oracle."""
-    monkeypatch.setattr(convolution, "CONV_STRATEGY", request.param)
-    return request.param
 
 
 pytestmark = pytest.mark.torch
