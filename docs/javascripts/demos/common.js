@@ -67,6 +67,21 @@
     return el("button", Object.assign({ type: "button", class: "tcd-button" }, attributes || {}), label);
   }
 
+  /** The explorers' "input -> output" pair of figures, appended to `root`; returns its parts. */
+  function inputOutputPanels(root) {
+    const parts = {
+      inputPanel: el("div", { class: "tcd-view" }),
+      outputPanel: el("div", { class: "tcd-view" }),
+      inputCaption: el("figcaption", {}),
+      outputCaption: el("figcaption", {}),
+    };
+    root.appendChild(el("div", { class: "tcd-panels" },
+      el("figure", { class: "tcd-figure" }, parts.inputPanel, parts.inputCaption),
+      el("div", { class: "tcd-op", "aria-hidden": "true" }, "→"),
+      el("figure", { class: "tcd-figure" }, parts.outputPanel, parts.outputCaption)));
+    return parts;
+  }
+
   // ----------------------------------------------------------------------------------------------
   // Numbers and colours
   // ----------------------------------------------------------------------------------------------
@@ -309,7 +324,7 @@
   document.addEventListener("DOMContentLoaded", mountAll);
 
   window.tinycnnDemos = {
-    SITE_ROOT, el, id, select, radios, button, fmt, term, diverging, grey, sequential, css, ink, range,
+    SITE_ROOT, el, id, select, radios, button, inputOutputPanels, fmt, term, diverging, grey, sequential, css, ink, range,
     scaleFor, paint, theme, py, python, assetURL, fetchJSON, fetchBase64, status, register,
     get lastError() { return lastError; },
   };

@@ -98,14 +98,7 @@
       el("div", {}, el("span", { class: "tcd-label" }, "Kernel (editable)"), kernelGrid), formula));
 
     // input and output panels
-    const inputPanel = el("div", { class: "tcd-view" });
-    const outputPanel = el("div", { class: "tcd-view" });
-    const inputCaption = el("figcaption", {});
-    const outputCaption = el("figcaption", {});
-    root.appendChild(el("div", { class: "tcd-panels" },
-      el("figure", { class: "tcd-figure" }, inputPanel, inputCaption),
-      el("div", { class: "tcd-op", "aria-hidden": "true" }, "→"),
-      el("figure", { class: "tcd-figure" }, outputPanel, outputCaption)));
+    const { inputPanel, outputPanel, inputCaption, outputCaption } = D.inputOutputPanels(root);
 
     // step controls
     const prev = D.button("◀ Previous", { "aria-label": "Previous window position" });

@@ -33,14 +33,7 @@
     root.appendChild(el("div", { class: "tcd-controls" }, inputField.root, mode.root, sizeField.root,
       strideField.root, paddingField.root));
 
-    const inputPanel = el("div", { class: "tcd-view" });
-    const outputPanel = el("div", { class: "tcd-view" });
-    const inputCaption = el("figcaption", {});
-    const outputCaption = el("figcaption", {});
-    root.appendChild(el("div", { class: "tcd-panels" },
-      el("figure", { class: "tcd-figure" }, inputPanel, inputCaption),
-      el("div", { class: "tcd-op", "aria-hidden": "true" }, "→"),
-      el("figure", { class: "tcd-figure" }, outputPanel, outputCaption)));
+    const { inputPanel, outputPanel, inputCaption, outputCaption } = D.inputOutputPanels(root);
     const prev = D.button("◀ Previous", { "aria-label": "Previous window" });
     const next = D.button("Next ▶", { "aria-label": "Next window" });
     const where = el("span", { class: "tcd-where" });
