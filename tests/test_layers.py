@@ -165,3 +165,15 @@ def test_first_layer_can_skip_the_input_gradient(layer, shape):
     assert layer.backward(grad, input_gradient=False) is None
     for a, b in zip(full, layer.grads):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_relu_layer_gives_plus_zero_for_minus_inf_and_minus_zero_and_keeps_nan(dtype):
+    """Hand-worked: relu(-inf) = 0 and relu(-0.0) = +0.0 (as in PyTorch), NaN stays NaN."""
+    layer = Dense(4, activation="relu", use_bias=False, dtype=dtype)
+    layer.build((1,))
+    layer.kernel[...] = np.array([[-np.inf, -0.0, np.nan, 2.0]], dtype=dtype)
+    out = layer.forward(np.ones((1, 1), dtype=dtype))
+    assert out[0, 0] == 0.0 and not np.signbit(out[0, 0])
+    assert out[0, 1] == 0.0 and not np.signbit(out[0, 1])
+    assert np.isnan(out[0, 2]) and out[0, 3] == 2.0

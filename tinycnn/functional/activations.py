@@ -24,18 +24,44 @@ def relu(x):
 
 
 def _relu(x):
-    # the same as np.maximum(x, 0), about twice as fast; "+= 0.0" turns the -0.0 that
-    # negative * 0 gives into a plain 0.0
-    out = x * (x > 0)
-    out += 0.0
-    return out
+    return _relu_in_place(np.array(x))
 
 
 def _relu_in_place(x):
-    # _relu writing over x: for a layer's own fresh pre-activation (saves a new array); the
-    # backward pass needs only the sign of z, and relu(z) > 0 exactly where z > 0
-    np.multiply(x, x > 0, out=x)
+    # max(x, 0) written over x (a layer's own fresh pre-activation: saves a new array; the
+    # backward pass needs only the sign of z, and relu(z) > 0 exactly where z > 0).
+    # NaN stays NaN and -inf gives 0, as in PyTorch; "+= 0.0" turns -0.0 into +0.0 (NumPy
+    # versions differ in which zero np.maximum returns for max(-0.0, 0)).
+    np.maximum(x, 0, out=x)
     x += 0.0
+    return x
+
+
+def _has_no_nan(x) -> bool:
+    """True when ``x`` holds no NaN (nor inf), i.e. its sum is finite: one fast pass. (A finite
+    array whose sum overflows answers False, which only sends callers to their exact slow path.)"""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(x.sum()))
+
+
+def _integer_view(x):
+    """The same memory as signed integers of the same size (float32 -> int32)."""
+    return x.view(np.dtype("i%d" % x.dtype.itemsize))
+
+
+def _relu_in_place_on_bits(x):
+    """:func:`_relu_in_place`, computed on the floats' bit patterns as integers when ``x`` holds
+    no NaN: the same numbers, ~7x faster in Pyodide, whose NumPy compares integers much faster
+    than floats (measured: np.maximum 0.9 ns per int32, 6 ns per float32).
+
+    Why it is exact: read as a signed integer, a float >= +0.0 keeps its order and every negative
+    float (and -0.0) has the sign bit set, i.e. is a negative integer. So ``max(bits, 0)`` keeps
+    every number >= 0 and gives the bits 0 (= +0.0) for the rest, -inf included. A NaN may carry
+    either sign, so with a NaN in ``x`` the float path runs instead."""
+    if not _has_no_nan(x):
+        return _relu_in_place(x)
+    bits = _integer_view(x)
+    np.maximum(bits, 0, out=bits)
     return x
 
 
