@@ -1,0 +1,172 @@
+"""Inference in the "wide rows" layout: the browser's fast path for conv -> ReLU -> max-pool.
+
+Same math as :mod:`~tinycnn.functional.convolution` and :mod:`~tinycnn.functional.pooling`, in a
+memory layout chosen for NumPy without BLAS (Pyodide, see :mod:`tinycnn.functional._platform`).
+:func:`tinycnn.browser_inference.predict` uses it for ``Sequential.predict`` when
+``CONV_STRATEGY == "axpy"``; training keeps the ordinary layer-by-layer path.
+
+The layout
+----------
+A batch of feature maps is stored channel first, and within a channel row by row, with the
+batch's images *side by side* in every row::
+
+    data[c, h, n*step + w] = x[n, h, w, c]          data: (C, H, N*step)
+
+Each image takes ``step >= W`` cells of a row; the ``step - W`` spare cells after it hold zeros
+(the padding between two images) or, after a convolution, numbers that are computed and ignored.
+
+Why
+---
+* **Convolution** (stride 1): with the images padded and side by side, what kernel position
+  ``(c, i, j)`` sees for every output cell is *one contiguous run* of the padded input, shifted
+  by ``i`` rows and ``j`` cells. So the im2col matrix is ``C*kh*kw`` block copies, and
+  ``np.einsum``'s inner loop (``out_row += w * run``, ~2.5 multiply-adds per ns in Pyodide)
+  runs along rows of ``Ho * N * step`` numbers. Sharing the padding between neighbouring
+  images wastes fewer products than padding each image on its own.
+* **ReLU and max pooling** on float numbers are ~7x slower in Pyodide's NumPy than on integers
+  (measured: ``np.maximum`` 6 ns per float32, 0.9 ns per int32). For IEEE floats that are not
+  NaN, comparing the bit patterns as signed integers orders every number ``>= +0`` correctly and
+  puts every negative number (and ``-0.0``) below them. So ``relu(max(window))`` -- the same as
+  ``max(relu(window))``, what the model asks for -- can be computed exactly on the integer view:
+  if the window's largest number is ``>= 0`` the integer maximum finds it; if every number is
+  negative the integer maximum is some negative number, and ReLU turns it into ``+0.0`` anyway.
+  NaN breaks that ordering (a NaN may carry either sign), so a cheap check first (the sum of the
+  block is finite) chooses the integer path; otherwise the float path runs, with NumPy's NaN
+  propagation.
+* Between two such blocks the data never goes back to ``(N, H, W, C)``: no transpose each way.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple, Optional, Tuple
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from . import activations, windows
+
+
+class WideRows(NamedTuple):
+    """Feature maps of a batch in the wide-rows layout.
+
+    data : (C, H, N*step) -- ``data[c, h, n*step + w]`` is image ``n``'s cell ``(h, w)`` of
+        channel ``c``, for ``w < width``; the other cells are spare.
+    images : N, the batch size.
+    width : W, the real columns of one image.
+    step : cells per image in a row, ``>= width``.
+    """
+
+    data: np.ndarray
+    images: int
+    width: int
+    step: int
+
+    @property
+    def planes(self) -> np.ndarray:
+        """The real cells as a view ``(C, H, N, W)`` (no copy)."""
+        channels, height, _ = self.data.shape
+        return self.data.reshape(channels, height, self.images, self.step)[..., : self.width]
+
+    def to_batch(self) -> np.ndarray:
+        """Back to the usual ``(N, H, W, C)`` layout (one copy)."""
+        return np.ascontiguousarray(self.planes.transpose(2, 1, 3, 0))
+
+
+def from_batch(x: np.ndarray) -> np.ndarray:
+    """The ``(C, H, N, W)`` view of a batch ``(N, H, W, C)`` that :func:`conv2d` takes."""
+    return x.transpose(3, 1, 0, 2)
+
+
+def conv2d(planes: np.ndarray, kernel: np.ndarray, bias: Optional[np.ndarray], padding: str,
+           step_multiple: int = 1) -> WideRows:
+    """Stride-1 convolution of ``planes`` ``(C, H, N, W)`` (any strides, e.g. a
+    :attr:`WideRows.planes` view or :func:`from_batch`), before any activation.
+
+    Parameters
+    ----------
+    planes : (C, H, N, W) input feature maps.
+    kernel : (kh, kw, C, F).
+    bias : (F,) or None.
+    padding : ``"valid"`` or ``"same"`` (Keras rules, as :func:`tinycnn.functional.conv2d`).
+    step_multiple : int
+        Make the output's ``step`` a multiple of this (the pool size that follows), so that
+        pooling windows never straddle two images.
+
+    Returns
+    -------
+    WideRows of ``(F, Ho, N*step)``: ``Ho, Wo`` as for :func:`tinycnn.functional.conv2d`.
+    """
+    k_h, k_w, channels, filters = kernel.shape
+    _, height, n, width = planes.shape
+    (out_h, out_w), ((top, bottom), (left, right)) = windows.plan(
+        (n, height, width, channels), (k_h, k_w), (1, 1), padding, "kernel")
+    # Image n starts at cell left + n*step of a padded row. Its last output cell reads `right`
+    # cells past the image and the next image's first output reads `left` cells before that
+    # image: a gap of max(left, right) zeros serves both (0 for "valid": the outputs that read
+    # into the next image are the spare ones).
+    step = width + max(left, right)
+    step += -step % step_multiple
+    row = left + n * step  # cells in one padded row
+    padded_h = top + height + bottom
+    size = channels * padded_h * row
+    # the padded input, zeros around and between the images, plus kw - 1 spare cells that the
+    # last (ignored) outputs of the last row read
+    buffer = np.zeros(size + k_w - 1, dtype=planes.dtype)
+    padded = buffer[:size].reshape(channels, padded_h, row)
+    padded[:, top : top + height, left:].reshape(channels, height, n, step)[..., :width] = planes
+    # kernel position (c, i, j) sees, for every output cell of every output row, the run of
+    # out_h * row cells that starts i rows and j cells into channel c: one block copy each
+    item = buffer.strides[0]
+    runs = as_strided(buffer, shape=(channels, k_h, k_w, out_h * row),
+                      strides=(padded_h * row * item, row * item, item, item), writeable=False)
+    columns = np.empty((channels * k_h * k_w, out_h * row), dtype=planes.dtype)
+    columns.reshape(runs.shape)[...] = runs
+    kernel_matrix = kernel.transpose(3, 2, 0, 1).reshape(filters, -1)  # (F, C*kh*kw)
+    out = np.einsum("fk,kp->fp", kernel_matrix, columns)  # (F, Ho*row), inner loop along p
+    if bias is not None:
+        out += bias[:, None]
+    out = out.reshape(filters, out_h, row)[:, :, : n * step]  # output cell w of image n: n*step + w
+    return WideRows(out, n, out_w, step)
+
+
+def relu(rows: WideRows) -> WideRows:
+    """ReLU in place, ``max(0, z)`` (``+0.0`` for negative numbers and ``-0.0``; NaN stays NaN)."""
+    activations._relu_in_place_on_bits(rows.data)
+    return rows
+
+
+def max_pool(rows: WideRows, pool: Tuple[int, int], relu_after: bool = False) -> WideRows:
+    """Max pooling with windows of ``pool`` ``(ph, pw)``, strides = pool, ``"valid"``.
+
+    ``rows.step`` must be a multiple of ``pw`` (see ``step_multiple`` in :func:`conv2d`).
+    With ``relu_after`` the result is ``relu(max_pool(x))``, which equals ``max_pool(relu(x))``.
+
+    Returns
+    -------
+    WideRows of ``(C, H // ph, N*step // pw)``, width ``W // pw``.
+    """
+    p_h, p_w = pool
+    if rows.step % p_w:
+        raise ValueError(f"step {rows.step} is not a multiple of the pool width {p_w}")
+    data = rows.data
+    out_h = data.shape[1] // p_h
+    fast = relu_after and activations._has_no_nan(data)  # see the module docstring
+    values = activations._integer_view(data) if fast else data
+    # the largest of each window's rows (long contiguous rows), then of its columns
+    row_max = _largest([values[:, i : out_h * p_h : p_h, :] for i in range(p_h)])
+    out = _largest([row_max[:, :, j::p_w] for j in range(p_w)])
+    out = out.view(data.dtype)
+    if relu_after and fast:
+        activations._relu_in_place_on_bits(out)
+    elif relu_after:
+        activations._relu_in_place(out)
+    return WideRows(out, rows.images, rows.width // p_w, rows.step // p_w)
+
+
+def _largest(arrays):
+    """The elementwise maximum of ``arrays`` (a new array)."""
+    if len(arrays) == 1:
+        return arrays[0].copy()
+    out = np.maximum(arrays[0], arrays[1])
+    for more in arrays[2:]:
+        np.maximum(out, more, out=out)
+    return out
