@@ -10,7 +10,9 @@ over a *long contiguous* row (an "axpy") does ~2. So the browser formulation arr
 product with the long axis (the ``N*Ho*Wo`` output cells) innermost and contiguous.
 
 ``CONV_STRATEGY`` (in :mod:`tinycnn.functional.convolution`) starts from :data:`IN_BROWSER`;
-the tests flip it to check both formulations against PyTorch natively.
+the tests flip it to check both formulations against PyTorch natively. With ``"axpy"``,
+``Sequential.predict`` also keeps whole conv -> ReLU -> max-pool stretches in one layout
+(:mod:`tinycnn.browser_inference`, :mod:`tinycnn.functional.wide_rows`).
 """
 from __future__ import annotations
 
