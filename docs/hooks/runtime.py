@@ -20,6 +20,9 @@ the repository) and only the files the pages need are copied.
 
 ``extra.tinycnn.runtime`` in ``mkdocs.yml`` is either ``self-hosted`` or the base URL of any Pyodide
 release (the folder that holds ``pyodide.js``), e.g. ``https://cdn.jsdelivr.net/pyodide/v0.27.2/full/``.
+``extra.tinycnn.bytecode_cache: false`` turns off the page's byte-code cache (on by default: the
+page keeps the compiled Python of the runtime in IndexedDB, keyed by ``wheelSha256``, so that a
+returning reader's Python starts faster; see docs/javascripts/tinycnn-worker.js).
 """
 from __future__ import annotations
 
@@ -240,6 +243,18 @@ def copy_pyodide(target: Path, extra_packages: List[str]) -> Dict[str, int]:
     return sizes
 
 
+def fingerprint(folder: Path) -> str:
+    """sha256 over the names and contents of the files in ``folder`` (the shipped runtime)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
 # ----------------------------------------------------------------------------------------------
 # Data for the page
 # ----------------------------------------------------------------------------------------------
@@ -273,8 +288,17 @@ def runtime_setting(config) -> str:
     return setting
 
 
+def bytecode_cache_setting(config) -> bool:
+    """``extra.tinycnn.bytecode_cache`` from mkdocs.yml: true (default) or false."""
+    setting = ((config.get("extra") or {}).get("tinycnn") or {}).get("bytecode_cache", True)
+    if not isinstance(setting, bool):
+        raise ValueError(f"extra.tinycnn.bytecode_cache in mkdocs.yml must be true or false, got {setting!r}")
+    return setting
+
+
 def on_config(config):
     runtime_setting(config)  # fail early on a bad setting
+    bytecode_cache_setting(config)
     return config
 
 
@@ -312,14 +336,19 @@ def on_post_build(config, **kwargs) -> None:
     if setting == "self-hosted":
         sizes = copy_pyodide(assets / "pyodide", extra_packages)
         index_url = "assets/pyodide/"
+        runtime_id = f"{PYODIDE_SPEC} sha256:{fingerprint(assets / 'pyodide')}"
     else:
         sizes = {}
         index_url = setting if setting.endswith("/") else setting + "/"
+        runtime_id = index_url
 
     manifest = {
         "tinycnn": wheel_version(wheel),
         "wheel": "assets/tinycnn/" + wheel.name,
         "wheelSize": wheel.stat().st_size,
+        # Keys the page's byte-code cache: a new wheel never meets the compiled code of an old one.
+        "wheelSha256": hashlib.sha256(wheel.read_bytes()).hexdigest(),
+        "bytecodeCache": bytecode_cache_setting(config),
         "cellrunner": "assets/tinycnn/cellrunner.py",
         "runtime": {
             "kind": "self-hosted" if setting == "self-hosted" else "url",
@@ -327,6 +356,8 @@ def on_post_build(config, **kwargs) -> None:
             "source": PYODIDE_SPEC if setting == "self-hosted" else setting,
             "sizes": sizes,
         },
+        # Identifies the runtime's files (keys the page's byte-code cache, with wheelSha256).
+        "runtimeFingerprint": runtime_id,
         "packages": [{"name": name, "pattern": OPTIONAL_PACKAGES[name],
                       "size": sizes.get("load:" + name)} for name in extra_packages],
         "patches": patches,

@@ -8,7 +8,7 @@
  * (docs/javascripts/tinycnn-worker.js) against the tinycnn wheel built from the checkout.
  *
  * Page API (documented in docs/in-browser.md): window.tinycnnSite = {ready, run, stop, runAll, info}.
- * Options, set before this script loads: window.tinycnnSiteOptions = {runtimeURL, warmup}.
+ * Options, set before this script loads: window.tinycnnSiteOptions = {runtimeURL, warmup, bytecodeCache}.
  */
 (function () {
   "use strict";
@@ -125,6 +125,9 @@
         sizes,
         wheelURL: SITE_ROOT + m.wheel,
         wheelSize: m.wheelSize,
+        wheelSha256: m.wheelSha256 || null,
+        runtimeId: OPTIONS.runtimeURL ? indexURL : (m.runtimeFingerprint || indexURL),
+        bytecodeCache: m.bytecodeCache !== false && OPTIONS.bytecodeCache !== false,
         tinycnn: m.tinycnn,
         cellrunnerURL: SITE_ROOT + m.cellrunner,
         data: m.data.map((item) => ({ name: item.name, url: SITE_ROOT + item.url })),
@@ -142,6 +145,7 @@
       // module worker (import(pyodide.mjs)). The same worker file serves both.
       const url = SITE_ROOT + "javascripts/tinycnn-worker.js";
       const worker = moduleWorker ? new Worker(url, { type: "module" }) : new Worker(url);
+      this.timings.spawn = performance.now();
       config = Object.assign({}, config, { module: moduleWorker });
       this.worker = worker;
       return new Promise((resolve, reject) => {
@@ -155,6 +159,9 @@
             renderStatus();
           } else if (message.type === "ready") {
             this.timings.ready = performance.now();
+            for (const [step, epoch] of Object.entries(message.marks || {})) {
+              this.timings[step] = epoch - performance.timeOrigin;  // the worker's clock -> the page's
+            }
             this.state = "ready";
             this.stage = null;
             this.info = message.info;
@@ -164,6 +171,11 @@
             worker.terminate();
             this.moduleWorker = true;
             this.spawn(config, true).then(resolve, reject);
+          } else if (message.type === "failed" && message.kind === "bytecode-cache" && config.bytecodeCache) {
+            worker.terminate();  // a cached .pyc broke an import (the worker forgot it): start afresh
+            this.spawn(Object.assign({}, config, { bytecodeCache: false }), moduleWorker).then(resolve, reject);
+          } else if (message.type === "bytecode-saved") {
+            this.timings.bytecodeSaved = performance.now();
           } else if (message.type === "failed") {
             this.failKind = message.kind;
             this.fail(message.message).catch(reject);
@@ -297,7 +309,10 @@
     if (kernel.state === "loading" && kernel.stage) {
       const s = kernel.stage;
       if (s.stage === "runtime") return withSize("Loading the Python runtime, Pyodide", s.bytes) + "… step 1 of 3";
-      if (s.stage === "numpy") return withSize("Loading NumPy", s.bytes) + "… step 2 of 3";
+      if (s.stage === "numpy") {
+        return withSize("Loading NumPy", s.bytes) + (s.cached ? ", compiled code from your browser's cache" : "") +
+          "… step 2 of 3";
+      }
       if (s.stage === "tinycnn") return withSize(`Installing ${version} and its data`, s.bytes) + "… step 3 of 3";
     }
     if (kernel.state === "ready") {
@@ -598,15 +613,20 @@
     stop: () => kernel.stop(),
     /** Promise of a list of outputs: runs the page's cells in order, stopping at the first error. */
     runAll,
-    /** Versions: {pyodide, python, numpy, tinycnn} (null until loaded, tinycnn from the manifest). */
+    /** Versions: {pyodide, python, numpy, tinycnn} (null until loaded, tinycnn from the manifest), and
+     *  bytecodeCache: "hit" | "miss" | "off" (null until loaded): did Python start from compiled code
+     *  kept by an earlier visit? */
     info: () => {
       const i = kernel.info || {};
       return { pyodide: i.pyodide || null, python: i.python || null, numpy: i.numpy || null,
-        tinycnn: i.tinycnn || (manifestCache ? manifestCache.tinycnn : null) };
+        tinycnn: i.tinycnn || (manifestCache ? manifestCache.tinycnn : null),
+        bytecodeCache: i.bytecodeCache || null };
     },
     /** State of the runtime: "idle" | "loading" | "ready" | "failed". */
     state: () => kernel.state,
-    /** When each loading step started (ms since navigation): {start, runtime, numpy, tinycnn, ready}. */
+    /** When each loading step happened, in ms since navigation: {start, spawn, runtime, numpy, tinycnn,
+     *  ready} seen by the page, the worker's {worker, booted, bytecode, numpyLoaded, numpyImported,
+     *  setup}, and bytecodeSaved once the byte-code cache is stored (or found up to date). */
     timings: () => Object.assign({}, kernel.timings),
   };
 

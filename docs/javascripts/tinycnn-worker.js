@@ -10,7 +10,8 @@
  *               {type: "run", id, code, namespace, cellName}
  *               {type: "forget", namespace}
  * Messages out: {type: "progress", stage, label}  stage: runtime | numpy | tinycnn | package
- *               {type: "ready", info}             info: {pyodide, python, numpy, tinycnn}
+ *               {type: "ready", info, marks}      info: {pyodide, python, numpy, tinycnn};
+ *                                                 marks: {step: epoch ms} (see mark())
  *               {type: "failed", message, kind}   kind: load | numpy-missing | setup
  *               {type: "result", id, output}      output: run_cell's dict
  */
@@ -20,8 +21,13 @@ let py = null;
 let config = null;
 let interruptBuffer = null;
 const loadedExtras = new Set();
+const TINYCNN_DIR = "/home/pyodide/tinycnn_site";  // where the wheel is unpacked
 
 function post(message) { self.postMessage(message); }
+
+// When each loading step ended, in ms since the epoch (the page converts them to its own clock).
+const marks = {};
+function mark(name) { marks[name] = performance.timeOrigin + performance.now(); }
 
 function toBase64(buffer) {
   const bytes = new Uint8Array(buffer);
@@ -46,14 +52,396 @@ async function fetchOk(url, what) {
   return response;
 }
 
+// ------------------------------------------------------------------------------------------
+// Byte-code cache for returning readers
+// ------------------------------------------------------------------------------------------
+// Pyodide 0.17 ships Python sources without .pyc files, so every page load compiles every module
+// it imports, its own boot's included (about 1 s of a warm start) -- and ordinary timestamp .pyc
+// files could not help: the packaged files get a new mtime at each load. So Python writes a .pyc
+// for what it compiles under PYC_PREFIX (sys.pycache_prefix), and once the runtime is ready and
+// the worker idle, the .pyc files of the runtime's own modules (the standard library, Pyodide's
+// packages, tinycnn -- never a reader's files) are rewritten as *unchecked hash-based* .pyc
+// (PEP 552: flags 0b01 and the source's hash; Python then loads them without looking at the
+// source's mtime) and stored in IndexedDB as one record: a JSON index and the concatenated bytes,
+// under the key [PYC_FORMAT, the wheel's sha256, the runtime's fingerprint] (both from
+// runtime.json; the record also names the Pyodide version and Python's magic number, checked after
+// boot). Other keys' records are deleted. The next load reads the record while Pyodide boots and
+// writes the files back under PYC_PREFIX -- with Pyodide 0.17 before Python even starts (an
+// emscripten preRun, PYTHONPYCACHEPREFIX), else right after boot -- so that Python loads them
+// instead of compiling. Any problem (no IndexedDB, quota, a corrupt or foreign record) means "no
+// cache": the page works as without it.
+const PYC_FORMAT = 1;
+const PYC_PREFIX = "/tc_pycache";
+const PYC_DB = "tinycnn-bytecode";
+const PYC_STORE = "pyc";
+const PYC_BLOB = "/tmp/tc_pycache.blob";
+const PYC_IDLE_MS = 1000;    // collect once the worker has been idle this long...
+const PYC_SLICE_MS = 40;     // ...in slices of about this much work, so that a Run never waits long
+const PYC_BOOT_WAIT_MS = 500;  // the longest Pyodide's boot waits for IndexedDB
+
+const bytecode = {
+  status: "off",   // off | miss | hit (what info().bytecodeCache reports)
+  enabled: false,  // writing, collecting and saving .pyc files
+  key: null,       // IndexedDB key of this runtime's record
+  reading: null,   // promise of the stored record's value (or null), read while Pyodide boots
+  restored: null,  // the index of the record whose files were written back
+  early: false,    // restored before Python started (Pyodide 0.17's boot hook)
+  FS: null,
+  roots: [],       // .pyc paths (relative to PYC_PREFIX) that may be collected
+  trusted: [],     // [start, end] Date.now() windows in which only the runtime wrote files
+  timer: null,
+  modules: -1,     // len(sys.modules) when the .pyc files were last collected
+  current: false,  // the stored record holds every .pyc collected so far
+};
+
+function idbRequest(request) {
+  return new Promise((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+let pycDatabase = null;
+function openPycDatabase() {
+  if (!pycDatabase) {
+    pycDatabase = new Promise((resolve, reject) => {
+      const request = indexedDB.open(PYC_DB, 1);
+      request.onupgradeneeded = () => request.result.createObjectStore(PYC_STORE);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+      request.onblocked = () => reject(new Error("IndexedDB is blocked"));
+    });
+  }
+  return pycDatabase;
+}
+
+async function readPycRecord(key) {
+  const db = await openPycDatabase();
+  return idbRequest(db.transaction(PYC_STORE, "readonly").objectStore(PYC_STORE).get(key));
+}
+
+async function writePycRecord(key, value) {
+  // Store this runtime's record and delete every other one (older wheels, formats, runtimes).
+  const db = await openPycDatabase();
+  const transaction = db.transaction(PYC_STORE, "readwrite");
+  const store = transaction.objectStore(PYC_STORE);
+  const done = new Promise((resolve, reject) => {
+    transaction.oncomplete = resolve;
+    transaction.onerror = () => reject(transaction.error);
+    transaction.onabort = () => reject(transaction.error || new Error("aborted"));
+  });
+  for (const old of await idbRequest(store.getAllKeys())) {
+    if (indexedDB.cmp(old, key) !== 0) store.delete(old);
+  }
+  store.put(value, key);
+  return done;
+}
+
+async function deletePycRecord(key) {
+  const db = await openPycDatabase();
+  const transaction = db.transaction(PYC_STORE, "readwrite");
+  transaction.objectStore(PYC_STORE).delete(key);
+  return new Promise((resolve) => { transaction.oncomplete = transaction.onerror = transaction.onabort = resolve; });
+}
+
+function adler32(bytes) {  // the same number as Python's zlib.adler32
+  let a = 1, b = 0;
+  for (let i = 0; i < bytes.length;) {
+    const end = Math.min(i + 5552, bytes.length);  // the largest run before b could pass 2**53
+    for (; i < end; i++) { a += bytes[i]; b += a; }
+    a %= 65521;
+    b %= 65521;
+  }
+  return ((b << 16) | a) >>> 0;
+}
+
+function checkPycRecord(value) {
+  // The record's index and bytes if the record is whole and well-formed (else throws). Every entry
+  // must be an unchecked hash-based .pyc with the index's magic number under one of the roots.
+  if (!value || typeof value.index !== "string" || !(value.data instanceof ArrayBuffer)) {
+    throw new Error("not a byte-code cache record");
+  }
+  const index = JSON.parse(value.index);
+  const bytes = new Uint8Array(value.data);
+  if (index.format !== PYC_FORMAT || typeof index.magic !== "string" || !/^([0-9a-f]{2}){4}$/.test(index.magic) ||
+      !Array.isArray(index.files) || !Array.isArray(index.roots) || index.size !== bytes.length ||
+      adler32(bytes) !== index.adler32) {
+    throw new Error("the byte-code cache record is damaged or of another format");
+  }
+  const magic = index.magic.match(/../g).map((hex) => parseInt(hex, 16));
+  const flags = [1, 0, 0, 0];
+  for (const entry of index.files) {
+    const [path, offset, length] = Array.isArray(entry) ? entry : [];
+    const parts = typeof path === "string" ? path.split("/") : [];
+    const ok = parts.length > 1 && parts.every((part) => part && part !== "." && part !== "..") &&
+      path.endsWith(".pyc") && index.roots.some((root) => typeof root === "string" && path.startsWith(root)) &&
+      Number.isInteger(offset) && Number.isInteger(length) && offset >= 0 && length > 16 &&
+      offset + length <= bytes.length && magic.every((byte, i) => bytes[offset + i] === byte) &&
+      flags.every((byte, i) => bytes[offset + 4 + i] === byte);
+    if (!ok) throw new Error("the byte-code cache record holds an invalid entry");
+  }
+  return { index, bytes };
+}
+
+function writePycFiles(FS, index, bytes) {
+  const made = new Set();
+  for (const [path, offset, length] of index.files) {
+    const target = PYC_PREFIX + "/" + path;
+    const folder = target.slice(0, target.lastIndexOf("/"));
+    if (!made.has(folder)) {
+      FS.mkdirTree(folder);
+      made.add(folder);
+    }
+    FS.writeFile(target, bytes.subarray(offset, offset + length));
+  }
+}
+
+function restorePycRecord(FS, value) {
+  // Write a stored record's files back (all or, should writing fail, those written are still valid).
+  if (!value) return false;
+  try {
+    const { index, bytes } = checkPycRecord(value);
+    writePycFiles(FS, index, bytes);
+    bytecode.restored = index;
+    return true;
+  } catch (error) {
+    console.warn("tinycnn: the byte-code cache was not used:", error.message || error);
+    return false;
+  }
+}
+
+function hookPyodideBoot() {
+  // Pyodide 0.17's loadPyodide() importScripts pyodide.asm.js, then calls the emscripten factory
+  // _createPyodideModule(Module) it defines. Wrapping that factory once adds a preRun step: it
+  // points Python at PYC_PREFIX (PYTHONPYCACHEPREFIX) and writes the stored .pyc files before
+  // Python starts, so that Pyodide's own boot imports them too. Other runtimes are left alone.
+  const importScripts = self.importScripts;
+  self.importScripts = function (...urls) {
+    const result = importScripts.apply(this, urls);
+    const create = self._createPyodideModule;
+    if (urls.some((url) => /\/pyodide\.asm\.js$/.test(String(url))) && typeof create === "function") {
+      self.importScripts = importScripts;
+      self._createPyodideModule = function (Module, ...rest) {
+        self._createPyodideModule = create;
+        try {
+          Module.preRun = [].concat(Module.preRun || [], [() => restoreBeforeBoot(Module)]);
+        } catch (error) { /* boot without the cache */ }
+        return create.call(this, Module, ...rest);
+      };
+    }
+    return result;
+  };
+  return () => { if (self.importScripts !== importScripts) self.importScripts = importScripts; };
+}
+
+function restoreBeforeBoot(Module) {
+  const FS = Module.FS;
+  if (!FS || !Module.ENV || typeof Module.addRunDependency !== "function" || typeof FS.mkdirTree !== "function") return;
+  Module.ENV.PYTHONPYCACHEPREFIX = PYC_PREFIX;
+  bytecode.early = true;
+  const dependency = "tinycnn-bytecode-cache";
+  let waiting = true;
+  const go = () => {
+    if (!waiting) return;
+    waiting = false;
+    Module.removeRunDependency(dependency);
+  };
+  Module.addRunDependency(dependency);  // Python starts once the record is read (or not found)
+  setTimeout(go, PYC_BOOT_WAIT_MS);
+  bytecode.reading.then((value) => {
+    if (waiting) restorePycRecord(FS, value);
+    go();
+  }, go);
+}
+
+// Python side: compile what Pyodide's boot imported (it writes no .pyc), then gather the .pyc files
+// into one blob. Both within a time budget, so the worker stays responsive.
+const PYC_COLLECT_PY = `
+def _tc_pyc_collect(prefix, roots, trusted, blob_path, budget):
+    """Gather the runtime's .pyc files under prefix into blob_path as unchecked hash-based .pyc.
+
+    Only files under roots (relative to prefix) whose source was written while nothing but the
+    runtime ran (its mtime, in ms, is inside one of the trusted windows) are taken; a .pyc
+    Python wrote (timestamp-based) also needs its header to match the source's size and mtime.
+    Returns JSON: {"more": true} when the budget (seconds) ran out, else the blob's index."""
+    import importlib.util, js, json, marshal, os, sys, time, zlib
+    started = time.perf_counter()
+    magic = importlib.util.MAGIC_NUMBER
+    header = magic + (1).to_bytes(4, "little")
+
+    def relative(path):
+        return path[len(prefix) + 1:] if path.startswith(prefix + "/") else None
+
+    def trusted_source(source):
+        mtime = js.tcPycMtime(source)
+        return any(start <= mtime <= end for start, end in trusted)
+
+    for module in list(sys.modules.values()):  # imported before the prefix was set
+        source = getattr(module, "__file__", None)
+        if not isinstance(source, str) or not source.startswith("/") or not source.endswith(".py"):
+            continue
+        pyc = importlib.util.cache_from_source(source)
+        rel = relative(pyc)
+        if rel is None or not any(rel.startswith(root) for root in roots) or os.path.exists(pyc):
+            continue
+        if time.perf_counter() - started > budget:
+            return json.dumps({"more": True})
+        try:
+            if not trusted_source(source):
+                continue
+            with open(source, "rb") as handle:
+                data = handle.read()
+            code = compile(data, source, "exec", dont_inherit=True)
+            os.makedirs(os.path.dirname(pyc), exist_ok=True)
+            with open(pyc, "wb") as handle:
+                handle.write(header + importlib.util.source_hash(data) + marshal.dumps(code))
+        except (OSError, SyntaxError, ValueError):
+            continue
+
+    files, chunks, offset, fresh = [], [], 0, 0
+    for directory, subdirectories, names in os.walk(prefix):
+        subdirectories.sort()
+        for name in sorted(names):
+            path = os.path.join(directory, name)
+            rel = relative(path)
+            if not name.endswith(".pyc") or not any(rel.startswith(root) for root in roots):
+                continue
+            try:
+                with open(path, "rb") as handle:
+                    data = handle.read()
+                if len(data) <= 16 or data[:4] != magic:
+                    continue
+                flags = int.from_bytes(data[4:8], "little")
+                if flags == 0:  # written by the import system this session
+                    source = importlib.util.source_from_cache(path)
+                    stat = os.stat(source)
+                    if (int.from_bytes(data[8:12], "little") != int(stat.st_mtime) & 0xFFFFFFFF
+                            or int.from_bytes(data[12:16], "little") != stat.st_size & 0xFFFFFFFF
+                            or not trusted_source(source)):
+                        continue
+                    with open(source, "rb") as handle:
+                        data = header + importlib.util.source_hash(handle.read()) + data[16:]
+                    fresh += 1
+                elif flags != 1:
+                    continue
+            except (OSError, ValueError):
+                continue
+            files.append([rel, offset, len(data)])
+            chunks.append(data)
+            offset += len(data)
+    blob = b"".join(chunks)
+    with open(blob_path, "wb") as handle:
+        handle.write(blob)
+    index = {"magic": magic.hex(), "roots": roots, "files": files, "size": len(blob),
+             "adler32": zlib.adler32(blob)}
+    return json.dumps({"index": index, "fresh": fresh})
+`;
+
+function startBytecodeCache(cfg) {
+  // At the start of init: reads this runtime's record while Pyodide boots. Returns a function
+  // that undoes the boot hook.
+  if (!cfg.bytecodeCache || !cfg.wheelSha256 || !cfg.runtimeId || typeof indexedDB === "undefined") {
+    return () => {};
+  }
+  bytecode.key = [PYC_FORMAT, cfg.wheelSha256, cfg.runtimeId];
+  bytecode.reading = readPycRecord(bytecode.key).catch(() => null);
+  bytecode.trusted.push([Date.now(), Infinity]);  // closed when init ends
+  return cfg.module ? () => {} : hookPyodideBoot();
+}
+
+async function setUpBytecodeCache(version) {
+  // Right after Pyodide booted, before NumPy is loaded: checks what the boot hook restored (or
+  // restores now), and makes Python write a .pyc for whatever it compiles from now on.
+  const FS = py.FS || (py._module && py._module.FS);
+  if (!bytecode.reading || !FS || typeof FS.writeFile !== "function" || typeof FS.mkdirTree !== "function" ||
+      typeof FS.stat !== "function") {
+    bytecode.status = "off";
+    return;
+  }
+  let magic, stdlib;
+  try {
+    [magic, stdlib] = py.runPython(`
+import os, sys
+import _frozen_importlib_external
+sys.pycache_prefix = ${JSON.stringify(PYC_PREFIX)}
+sys.dont_write_bytecode = False
+_frozen_importlib_external.MAGIC_NUMBER.hex() + " " + os.path.dirname(os.__file__)
+`).split(" ");
+  } catch (error) {
+    bytecode.status = "off";
+    return;
+  }
+  bytecode.FS = FS;
+  self.tcPycMtime = (path) => {
+    try { return FS.stat(String(path)).mtime.getTime(); } catch (error) { return -1; }
+  };
+  // The standard library with Pyodide's packages, and tinycnn's package (relative to PYC_PREFIX).
+  bytecode.roots = [stdlib.replace(/^\/+/, "") + "/", TINYCNN_DIR.replace(/^\/+/, "") + "/tinycnn/"];
+  bytecode.enabled = true;
+  bytecode.status = "miss";
+  if (!bytecode.early) restorePycRecord(FS, await bytecode.reading);
+  const index = bytecode.restored;
+  if (!index) return;
+  if (index.magic === magic && index.pyodide === version && String(index.roots) === String(bytecode.roots)) {
+    bytecode.status = "hit";
+    bytecode.current = true;
+  } else {  // a record of another runtime under this key: Python ignored it or must not use it
+    try { py.runPython(`import shutil\nshutil.rmtree(${JSON.stringify(PYC_PREFIX)}, ignore_errors=True)`); } catch (e) { /* */ }
+    bytecode.restored = null;
+  }
+}
+
+function trustUntilNow() {
+  // Closes the open trusted window (files written so far were written by the runtime itself).
+  const open = bytecode.trusted.find((window) => window[1] === Infinity);
+  if (open) open[1] = Date.now();
+}
+
+function saveBytecodeCache() {
+  // Off the critical path (the worker is idle): collect the .pyc files and, if any is new, store
+  // them. The collection runs in the worker's queue; the IndexedDB write does not hold it up.
+  if (!bytecode.enabled) return;
+  let result, data;
+  try {
+    py.runPython(PYC_COLLECT_PY);
+    result = JSON.parse(py.runPython(`_tc_pyc_collect(${JSON.stringify(PYC_PREFIX)}, ` +
+      `${JSON.stringify(bytecode.roots)}, ${JSON.stringify(bytecode.trusted.filter((w) => w[1] !== Infinity))}, ` +
+      `${JSON.stringify(PYC_BLOB)}, ` +
+      `${PYC_SLICE_MS / 1000})`));
+    if (result.more) {
+      scheduleBytecodeSave(0);
+      return;
+    }
+    bytecode.modules = py.runPython("import sys\nlen(sys.modules)");
+    data = bytecode.FS.readFile(PYC_BLOB);
+    bytecode.FS.unlink(PYC_BLOB);
+  } catch (error) {
+    console.warn("tinycnn: could not collect the byte-code cache:", error.message || error);
+    bytecode.enabled = false;
+    return;
+  }
+  const files = result.index.files.length;
+  if (!result.fresh && bytecode.current) {  // the stored record already holds all of them
+    post({ type: "bytecode-saved", files, bytes: data.length, fresh: 0 });
+    return;
+  }
+  const index = Object.assign({ format: PYC_FORMAT, pyodide: String(py.version) }, result.index);
+  const value = { index: JSON.stringify(index), data: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) };
+  writePycRecord(bytecode.key, value).then(() => {
+    bytecode.current = true;
+    post({ type: "bytecode-saved", files, bytes: data.length, fresh: result.fresh });
+  }, (error) => {
+    console.warn("tinycnn: could not store the byte-code cache:", error && (error.message || error));
+  });
+}
+
 // Python side of the bootstrap: unpack the wheel onto sys.path, write data files, load the
 // cell runner (the very file the site build uses) as a module.
 const SETUP_PY = `
 import base64, io, json, os, sys, types, zipfile, importlib
 import js
 
-def _tc_setup():
-    target = "/home/pyodide/tinycnn_site"
+def _tc_setup(target):
     os.makedirs(target, exist_ok=True)
     with zipfile.ZipFile(io.BytesIO(base64.b64decode(js.tcWheel))) as wheel:
         wheel.extractall(target)
@@ -125,8 +513,10 @@ def _tc_forget(namespace_key):
 `;
 
 async function init(cfg) {
+  mark("worker");
   config = cfg;
   const sizes = cfg.sizes || {};
+  const unhook = startBytecodeCache(cfg);  // IndexedDB is read while Pyodide boots
   // The small files download while Pyodide boots.
   const downloads = Promise.all([
     fetchOk(cfg.wheelURL, "the tinycnn wheel").then((r) => r.arrayBuffer()),
@@ -163,6 +553,7 @@ async function init(cfg) {
   try {
     py = await load({ indexURL: cfg.indexURL });
   } catch (error) {
+    unhook();
     const text = String(error && error.message || error);
     if (!cfg.module && /Classic web workers are not supported/.test(text)) {
       throw Object.assign(new Error(text), { kind: "needs-module-worker" });
@@ -170,21 +561,26 @@ async function init(cfg) {
     throw Object.assign(new Error(
       `the Python runtime at ${cfg.indexURL} failed to start (${text})`), { kind: "load" });
   }
+  unhook();
   // Pyodide 0.17 resolves with the API object and also sets globalThis.pyodide.
   if (!py || typeof py.runPython !== "function") py = self.pyodide;
+  mark("booted");
   const version = String(py.version);
+  await setUpBytecodeCache(version);
+  mark("bytecode");
   if (cfg.interruptBuffer && typeof py.setInterruptBuffer === "function") {
     interruptBuffer = cfg.interruptBuffer;
     py.setInterruptBuffer(interruptBuffer);
   }
 
-  post({ type: "progress", stage: "numpy", bytes: sizes.numpy || null });
+  post({ type: "progress", stage: "numpy", bytes: sizes.numpy || null, cached: bytecode.status === "hit" });
   let loadError = null;
   try {
     await py.loadPackage(["numpy"]);
   } catch (error) {
     loadError = error;
   }
+  mark("numpyLoaded");
   let hasNumpy = false;
   try {
     hasNumpy = py.runPython("import importlib.util\nimportlib.util.find_spec('numpy') is not None") === true;
@@ -212,14 +608,26 @@ async function init(cfg) {
   self.tcDataDir = cfg.dataDir;
   let info;
   try {
+    py.runPython("import numpy");
+    mark("numpyImported");
     py.runPython(SETUP_PY);
-    info = JSON.parse(py.runPython("_tc_setup()"));
+    info = JSON.parse(py.runPython(`_tc_setup(${JSON.stringify(TINYCNN_DIR)})`));
   } catch (error) {
+    if (bytecode.status === "hit") {
+      // Should a cached .pyc ever break an import, forget the record: the page starts a fresh
+      // worker without the cache.
+      await deletePycRecord(bytecode.key).catch(() => {});
+      throw Object.assign(new Error(`importing with the byte-code cache failed: ${error.message || error}`),
+        { kind: "bytecode-cache" });
+    }
     throw Object.assign(new Error(`installing tinycnn in the page failed: ${error.message || error}`),
       { kind: "setup" });
   }
   self.tcWheel = self.tcDataFiles = null;
+  mark("setup");
   info.pyodide = version;
+  info.bytecodeCache = bytecode.status;
+  trustUntilNow();  // from now on readers' code runs too
   return info;
 }
 
@@ -228,6 +636,8 @@ async function loadImports(code) {
   // anything else Pyodide recognises in its imports.
   const wanted = (config.packages || []).filter((item) =>
     !loadedExtras.has(item.name) && new RegExp(item.pattern, "m").test(code));
+  const loaded = Object.keys(py.loadedPackages || {}).length;
+  bytecode.trusted.push([Date.now(), Infinity]);  // files written now are the packages' own
   if (wanted.length) {
     const bytes = wanted.reduce((sum, item) => sum + (item.size || 0), 0);
     post({ type: "progress", stage: "package", label: wanted.map((item) => item.name).join(", "),
@@ -249,6 +659,8 @@ async function loadImports(code) {
   if (typeof py.loadPackagesFromImports === "function") {
     try { await py.loadPackagesFromImports(code); } catch (error) { /* the import itself will report it */ }
   }
+  trustUntilNow();
+  if (Object.keys(py.loadedPackages || {}).length === loaded) bytecode.trusted.pop();  // nothing installed
   if (wanted.length) post({ type: "progress", stage: "packages-done" });
 }
 
@@ -290,25 +702,49 @@ async function run(message) {
   const json = py.runPython(
     `_tc_run(${JSON.stringify(message.namespace)}, ${JSON.stringify(message.cellName || "<cell>")})`);
   self.tcCode = null;
+  if (bytecode.enabled) {  // the code imported new modules (e.g. matplotlib): update the cache
+    try {
+      if (py.runPython("import sys\nlen(sys.modules)") !== bytecode.modules) scheduleBytecodeSave();
+    } catch (error) { /* the cache is only an optimisation */ }
+  }
   return JSON.parse(json);
 }
 
+// One queue: init, runs and the cache's collection never overlap.
 let queue = Promise.resolve();
+let queued = 0;
+
+function schedule(task) {
+  queued++;
+  const result = queue.then(task);
+  queue = result.catch(() => {}).then(() => { queued--; });
+  return result;
+}
+
+function scheduleBytecodeSave(delay = PYC_IDLE_MS) {
+  // Debounced: collect once the worker has been idle for PYC_IDLE_MS.
+  if (!bytecode.enabled) return;
+  clearTimeout(bytecode.timer);
+  bytecode.timer = setTimeout(() => {
+    if (queued) scheduleBytecodeSave();
+    else schedule(saveBytecodeCache);
+  }, delay);
+}
 
 self.onmessage = (event) => {
   const message = event.data;
   if (message.type === "init") {
-    queue = queue.then(() => init(message.config)).then(
-      (info) => post({ type: "ready", info }),
+    schedule(() => init(message.config)).then(
+      (info) => { post({ type: "ready", info, marks }); scheduleBytecodeSave(); },
       (error) => post({ type: "failed", kind: error.kind || "load", message: error.message || String(error),
         pyodide: error.pyodide || null }));
   } else if (message.type === "run") {
-    queue = queue.then(() => run(message)).then(
+    schedule(() => run(message)).then(
       (output) => post({ type: "result", id: message.id, output }),
       (error) => post({ type: "result", id: message.id, output: {
         stdout: "", stderr: "", result: null, images: [],
         error: `the page's Python runtime failed: ${error.message || error}` } }));
   } else if (message.type === "forget") {
-    queue = queue.then(() => { if (py) py.runPython(`_tc_forget(${JSON.stringify(message.namespace)})`); });
+    schedule(() => { if (py) py.runPython(`_tc_forget(${JSON.stringify(message.namespace)})`); });
   }
 };
