@@ -595,7 +595,14 @@
     const current = cells;
     loadEditor()
       .catch(() => null)
-      .then((CodeMirror) => current.forEach((cell) => attachEditor(cell, CodeMirror)));
+      .then(async (CodeMirror) => {
+        // One editor per task: building them all at once blocked the page for ~0.2 s, and a Web
+        // Worker created meanwhile (Python's) cannot start until the page's thread is free.
+        for (const cell of current) {
+          attachEditor(cell, CodeMirror);
+          await new Promise((resolve) => setTimeout(resolve, 0));
+        }
+      });
     const warm = OPTIONS.warmup !== false &&
       !(navigator.connection && navigator.connection.saveData);
     if (warm && kernel.state === "idle") {

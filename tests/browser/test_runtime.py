@@ -44,6 +44,13 @@ def status_text(page) -> str:
     return page.locator(".tc-pagebar .tc-status").inner_text()
 
 
+def wait_for_editors(page) -> None:
+    """The page builds one editor per task (so that Python's worker can start meanwhile)."""
+    page.wait_for_function(
+        "document.querySelectorAll('.tc-cell[data-runnable]').length > 0 && "
+        "document.querySelectorAll('.tc-cell[data-runnable]:not(.tc-enhanced)').length === 0")
+
+
 def test_cells_are_enhanced_with_editor_buttons_and_build_outputs(built_site, site_url, new_page):
     recorded = new_page()
     page = recorded.page
@@ -52,7 +59,7 @@ def test_cells_are_enhanced_with_editor_buttons_and_build_outputs(built_site, si
     cells = page.locator(".tc-cell[data-runnable]")
     count = cells.count()
     assert count > 0
-    page.wait_for_selector(".tc-cell .CodeMirror")  # the editor replaced the highlighted code
+    wait_for_editors(page)  # the editor replaced the highlighted code
     first = cells.nth(0)
     for label in ("Run", "Stop", "Reset", "Copy"):
         assert first.get_by_role("button", name=label, exact=True).count() == 1, label
@@ -75,8 +82,9 @@ def test_convolution_example_prints_minus_seven_and_info(built_site, site_url, n
     page = new_page().page
     page.goto(site_url + first_page(built_site))
     info = page.evaluate("tinycnnSite.ready()")
+    # A new browser context: nothing stored yet, so the byte-code cache misses.
     assert info == {"pyodide": "0.17.0", "python": "3.8.2", "numpy": "1.17.5",
-                    "tinycnn": tinycnn.__version__}
+                    "tinycnn": tinycnn.__version__, "bytecodeCache": "miss"}
     assert page.evaluate("tinycnnSite.info()") == info
     out = page.evaluate("(code) => tinycnnSite.run(code)", CONVOLUTION_EXAMPLE)
     assert out["error"] is None
@@ -87,7 +95,7 @@ def test_convolution_example_prints_minus_seven_and_info(built_site, site_url, n
 def test_cell_run_button_keyboard_reset_and_shared_state(built_site, site_url, new_page):
     page = new_page().page
     page.goto(site_url + first_page(built_site))
-    page.wait_for_selector(".tc-cell .CodeMirror")
+    wait_for_editors(page)
     cells = page.locator(".tc-cell[data-runnable]")
     first, second = cells.nth(0), cells.nth(1 if cells.count() > 1 else 0)
     set_code = "(args) => args[0].querySelector('.CodeMirror').CodeMirror.setValue(args[1])"
@@ -121,7 +129,7 @@ def test_output_is_shown_live_while_a_cell_runs(built_site, site_url, new_page):
     page = new_page().page
     page.goto(site_url + first_page(built_site))
     first = page.locator(".tc-cell[data-runnable]").nth(0)
-    page.wait_for_selector(".tc-cell .CodeMirror")
+    wait_for_editors(page)
     page.evaluate("tinycnnSite.ready()")
     code = ("import time\nfor step in range(1, 4):\n    print('\\rstep', step, end='')\n"
             "    start = time.time()\n    while time.time() - start < 1.0:\n        pass\nprint()\n'done'")
@@ -144,7 +152,7 @@ def test_exception_shows_traceback_and_page_keeps_working(built_site, site_url, 
     page = new_page().page
     page.goto(site_url + first_page(built_site))
     first = page.locator(".tc-cell[data-runnable]").nth(0)
-    page.wait_for_selector(".tc-cell .CodeMirror")
+    wait_for_editors(page)
     page.evaluate("(el) => el.querySelector('.CodeMirror').CodeMirror.setValue("
                   "'def f(x):\\n    return x / 0\\n\\nf(1)')", first.element_handle())
     first.get_by_role("button", name="Run", exact=True).click()
@@ -161,7 +169,7 @@ def test_exception_shows_traceback_and_page_keeps_working(built_site, site_url, 
 
 def _start_infinite_loop(page):
     first = page.locator(".tc-cell[data-runnable]").nth(0)
-    page.wait_for_selector(".tc-cell .CodeMirror")
+    wait_for_editors(page)
     page.evaluate("tinycnnSite.ready()")
     page.evaluate("tinycnnSite.run('kept = 123')")
     page.evaluate("(el) => el.querySelector('.CodeMirror').CodeMirror.setValue('while True:\\n    pass')",
