@@ -517,6 +517,9 @@ async function init(cfg) {
   config = cfg;
   const sizes = cfg.sizes || {};
   const unhook = startBytecodeCache(cfg);  // IndexedDB is read while Pyodide boots
+  // NumPy's data file too: Pyodide 0.17's package loader would only request it after the boot.
+  const numpyData = cfg.module ? null : fetch(cfg.indexURL + "numpy.data")
+    .then((response) => (response.ok ? response.arrayBuffer() : null)).catch(() => null);
   // The small files download while Pyodide boots.
   const downloads = Promise.all([
     fetchOk(cfg.wheelURL, "the tinycnn wheel").then((r) => r.arrayBuffer()),
@@ -575,11 +578,19 @@ async function init(cfg) {
 
   post({ type: "progress", stage: "numpy", bytes: sizes.numpy || null, cached: bytecode.status === "hit" });
   let loadError = null;
+  const Module = py._module;
+  const prefetched = numpyData ? await numpyData : null;
+  if (prefetched && Module && !Module.getPreloadedPackage) {
+    // Emscripten's package loader asks Module.getPreloadedPackage(url, size) before downloading.
+    Module.getPreloadedPackage = (url, size) =>
+      (/(^|\/)numpy\.data$/.test(String(url)) && size === prefetched.byteLength ? prefetched : null);
+  }
   try {
     await py.loadPackage(["numpy"]);
   } catch (error) {
     loadError = error;
   }
+  if (Module && Module.getPreloadedPackage) delete Module.getPreloadedPackage;
   mark("numpyLoaded");
   let hasNumpy = false;
   try {
