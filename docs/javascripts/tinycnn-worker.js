@@ -12,8 +12,10 @@
  * Messages out: {type: "progress", stage, label}  stage: runtime | numpy | tinycnn | package
  *               {type: "ready", info, marks}      info: {pyodide, python, numpy, tinycnn};
  *                                                 marks: {step: epoch ms} (see mark())
- *               {type: "failed", message, kind}   kind: load | numpy-missing | setup
+ *               {type: "failed", message, kind}   kind: load | needs-module-worker | numpy-missing |
+ *                                                 setup | bytecode-cache (the page retries without it)
  *               {type: "result", id, output}      output: run_cell's dict
+ *               {type: "bytecode-saved", files, bytes, fresh}  the byte-code cache is stored (below)
  */
 "use strict";
 
@@ -86,6 +88,7 @@ const bytecode = {
   reading: null,   // promise of the stored record's value (or null), read while Pyodide boots
   restored: null,  // the index of the record whose files were written back
   early: false,    // restored before Python started (Pyodide 0.17's boot hook)
+  booting: false,  // Pyodide is booting (with restored files, a failure drops the record)
   FS: null,
   roots: [],       // .pyc paths (relative to PYC_PREFIX) that may be collected
   trusted: [],     // [start, end] Date.now() windows in which only the runtime wrote files
@@ -344,6 +347,7 @@ function startBytecodeCache(cfg) {
     return () => {};
   }
   bytecode.key = [PYC_FORMAT, cfg.wheelSha256, cfg.runtimeId];
+  bytecode.booting = true;
   bytecode.reading = readPycRecord(bytecode.key).catch(() => null);
   bytecode.trusted.push([Date.now(), Infinity]);  // closed when init ends
   return cfg.module ? () => {} : hookPyodideBoot();
@@ -390,6 +394,28 @@ _frozen_importlib_external.MAGIC_NUMBER.hex() + " " + os.path.dirname(os.__file_
     bytecode.restored = null;
   }
 }
+
+let bootFailure = null;
+function bootFailedWithCache(text) {
+  // Pyodide's boot failed after cached .pyc files were put back: forget them; the page starts a
+  // fresh worker without the cache (see the "error" listener below for fatal errors).
+  if (!bootFailure) {
+    bootFailure = deletePycRecord(bytecode.key).catch(() => {}).then(() => {
+      throw Object.assign(new Error(`Pyodide failed to start with the byte-code cache (${text})`),
+        { kind: "bytecode-cache" });
+    });
+  }
+  return bootFailure;
+}
+
+// A fatal error inside Pyodide's boot surfaces as an uncaught error, not as a rejected promise.
+self.addEventListener("error", (event) => {
+  if (!bytecode.booting || !bytecode.restored) return;
+  event.preventDefault();  // not a crash for the page: it retries without the cache
+  bootFailedWithCache(event.message || "a fatal error").catch((error) => {
+    post({ type: "failed", kind: error.kind, message: error.message });
+  });
+});
 
 function trustUntilNow() {
   // Closes the open trusted window (files written so far were written by the runtime itself).
@@ -561,10 +587,12 @@ async function init(cfg) {
     if (!cfg.module && /Classic web workers are not supported/.test(text)) {
       throw Object.assign(new Error(text), { kind: "needs-module-worker" });
     }
+    if (bytecode.restored) await bootFailedWithCache(text);
     throw Object.assign(new Error(
       `the Python runtime at ${cfg.indexURL} failed to start (${text})`), { kind: "load" });
   }
   unhook();
+  bytecode.booting = false;
   // Pyodide 0.17 resolves with the API object and also sets globalThis.pyodide.
   if (!py || typeof py.runPython !== "function") py = self.pyodide;
   mark("booted");
