@@ -21,8 +21,9 @@ the repository) and only the files the pages need are copied.
 ``extra.tinycnn.runtime`` in ``mkdocs.yml`` is either ``self-hosted`` or the base URL of any Pyodide
 release (the folder that holds ``pyodide.js``), e.g. ``https://cdn.jsdelivr.net/pyodide/v0.27.2/full/``.
 ``extra.tinycnn.bytecode_cache: false`` turns off the page's byte-code cache (on by default: the
-page keeps the compiled Python of the runtime in IndexedDB, keyed by ``wheelSha256``, so that a
-returning reader's Python starts faster; see docs/javascripts/tinycnn-worker.js).
+page keeps the compiled Python of the runtime in IndexedDB, keyed by the manifest's ``wheelSha256``
+and ``runtimeFingerprint``, so that a returning reader's Python starts faster; see
+docs/javascripts/tinycnn-worker.js).
 """
 from __future__ import annotations
 

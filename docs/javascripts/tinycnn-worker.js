@@ -408,14 +408,18 @@ function bootFailedWithCache(text) {
   return bootFailure;
 }
 
-// A fatal error inside Pyodide's boot surfaces as an uncaught error, not as a rejected promise.
-self.addEventListener("error", (event) => {
+// A fatal error inside Pyodide's boot (Python's start-up runs from whichever callback removed the
+// last run dependency) surfaces as an uncaught error or an unhandled rejection, not as a rejected
+// loadPyodide() promise.
+function onBootError(event, reason) {
   if (!bytecode.booting || !bytecode.restored) return;
   event.preventDefault();  // not a crash for the page: it retries without the cache
-  bootFailedWithCache(event.message || "a fatal error").catch((error) => {
+  bootFailedWithCache(String(reason && reason.message || reason || "a fatal error")).catch((error) => {
     post({ type: "failed", kind: error.kind, message: error.message });
   });
-});
+}
+self.addEventListener("error", (event) => onBootError(event, event.error || event.message));
+self.addEventListener("unhandledrejection", (event) => onBootError(event, event.reason));
 
 function trustUntilNow() {
   // Closes the open trusted window (files written so far were written by the runtime itself).
