@@ -110,9 +110,25 @@ def bench_layers(repeats=30):
             function()
             times.append((time.perf_counter() - start) * 1000)
         return statistics.median(times)
-    for layer in bench_model.layers:
-        timings[layer.name] = median_ms(lambda: layer.forward(x, training=False))
+    for layer in bench_model.layers:  # the layer-by-layer path (what training runs)
+        timings["layer " + layer.name] = median_ms(lambda: layer.forward(x, training=False))
         x = layer.forward(x, training=False)
+    # the steps of predict's wide-rows path (tinycnn/browser_inference.py)
+    from tinycnn.functional import wide_rows
+    conv1, _, conv2, _, flatten, dense = bench_model.layers
+    planes = wide_rows.from_batch(bench_x[:32])
+    conv = lambda layer, p: wide_rows.conv2d(p, layer.kernel, layer.bias, "same", step_multiple=2)
+    pool = lambda rows: wide_rows.max_pool(rows, (2, 2), relu_after=True)
+    rows1 = conv(conv1, planes)
+    timings["predict: conv1"] = median_ms(lambda: conv(conv1, planes))
+    timings["predict: relu + max-pool 1"] = median_ms(lambda: pool(rows1))
+    pooled1 = pool(rows1)
+    rows2 = conv(conv2, pooled1.planes)
+    timings["predict: conv2"] = median_ms(lambda: conv(conv2, pooled1.planes))
+    timings["predict: relu + max-pool 2"] = median_ms(lambda: pool(rows2))
+    pooled2 = pool(rows2)
+    timings["predict: back to (N, H, W, C), flatten, dense"] = median_ms(
+        lambda: dense.forward(flatten.forward(pooled2.to_batch()), training=False))
     timings["predict (whole batch)"] = median_ms(lambda: bench_model.predict(bench_x[:32], batch_size=32))
     return timings
 """
@@ -476,7 +492,7 @@ def print_report(results) -> None:
         print()
         print("Inference forward per layer in Pyodide, median ms per batch of 32:")
         for name, ms in results["layers_pyodide_ms"].items():
-            print("  %-24s %7.2f" % (name, ms))
+            print("  %-46s %7.2f" % (name, ms))
     if "kernels_pyodide_ms" in results:
         print()
         print("Conv formulations, median ms (Pyodide 0.17 | native NumPy, 1 thread):")
