@@ -154,12 +154,11 @@ def max_pool(rows: WideRows, pool: Tuple[int, int], relu_after: bool = False) ->
     # the largest of each window's rows (long contiguous rows), then of its columns
     row_max = _largest([values[:, i : out_h * p_h : p_h, :] for i in range(p_h)])
     out = _largest([row_max[:, :, j::p_w] for j in range(p_w)])
-    out = out.view(data.dtype)
-    if relu_after and fast:
-        activations._relu_in_place_on_bits(out)
+    if relu_after and fast:  # still the integer view, NaN already ruled out: max(bits, 0)
+        np.maximum(out, 0, out=out)
     elif relu_after:
         activations._relu_in_place(out)
-    return WideRows(out, rows.images, rows.width // p_w, rows.step // p_w)
+    return WideRows(out.view(data.dtype), rows.images, rows.width // p_w, rows.step // p_w)
 
 
 def _largest(arrays):
