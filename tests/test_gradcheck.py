@@ -154,6 +154,25 @@ def test_loss_gradients(name):
 
 
 # ----------------------------------------------------------------------------- whole model
+class GradientRecorder(tinycnn.optimizers.Optimizer):
+    """An "optimizer" that only keeps the gradients it is given."""
+
+    def apply(self, weights, grads):
+        self.grads = [np.array(g) for g in grads]
+
+
+def assert_weight_gradients_match(model, recorder, x, y, rng, weight_arrays):
+    """One training step on the whole batch; every recorded weight gradient must match finite
+    differences of ``model.evaluate`` (sampled at 12 positions per weight array)."""
+    model.train_on_batch(x, y)
+    weights = [w for layer in model.layers for w in layer.weights]
+    assert len(recorder.grads) == len(weights) == weight_arrays
+    for weight, grad in zip(weights, recorder.grads):
+        indices, numeric = numeric_gradient(lambda: model.evaluate(x, y, batch_size=len(x)),
+                                            weight, rng, samples=12)
+        np.testing.assert_allclose(grad.reshape(-1)[indices], numeric, rtol=1e-5, atol=1e-8)
+
+
 @pytest.mark.parametrize("loss,last", [
     ("categorical_crossentropy", "softmax"),   # fused softmax + cross-entropy gradient
     ("sparse_categorical_crossentropy", "softmax"),
@@ -176,11 +195,7 @@ def test_model_gradients(loss, last, conv_strategy):
         Dense(units, activation=last, dtype=d),
     ])
 
-    class Recorder(tinycnn.optimizers.Optimizer):
-        def apply(self, weights, grads):
-            self.grads = [np.array(g) for g in grads]
-
-    recorder = Recorder(learning_rate=1.0)
+    recorder = GradientRecorder(learning_rate=1.0)
     model.compile(optimizer=recorder, loss=loss)
     rng = np.random.default_rng(12)
     x = rng.standard_normal((4, 6, 7, 2))
@@ -192,13 +207,7 @@ def test_model_gradients(loss, last, conv_strategy):
         y = rng.integers(0, 2, size=(4, 1)).astype(float)
     else:
         y = rng.standard_normal((4, 3)) * 0.5
-    model.train_on_batch(x, y)
-    weights = [w for layer in model.layers for w in layer.weights]
-    assert len(recorder.grads) == len(weights) == 8
-    for weight, grad in zip(weights, recorder.grads):
-        indices, numeric = numeric_gradient(lambda: model.evaluate(x, y, batch_size=4), weight, rng,
-                                            samples=12)
-        np.testing.assert_allclose(grad.reshape(-1)[indices], numeric, rtol=1e-5, atol=1e-8)
+    assert_weight_gradients_match(model, recorder, x, y, rng, weight_arrays=8)
 
 
 def test_model_gradients_when_weightless_layers_come_first():
@@ -214,19 +223,9 @@ def test_model_gradients_when_weightless_layers_come_first():
         Dense(3, activation="softmax", dtype=d),
     ])
 
-    class Recorder(tinycnn.optimizers.Optimizer):
-        def apply(self, weights, grads):
-            self.grads = [np.array(g) for g in grads]
-
-    recorder = Recorder(learning_rate=1.0)
+    recorder = GradientRecorder(learning_rate=1.0)
     model.compile(optimizer=recorder, loss="sparse_categorical_crossentropy")
     rng = np.random.default_rng(14)
     x = rng.standard_normal((6, 3, 4, 2))
     y = rng.integers(0, 3, size=6)
-    model.train_on_batch(x, y)
-    weights = [w for layer in model.layers for w in layer.weights]
-    assert len(recorder.grads) == len(weights) == 4
-    for weight, grad in zip(weights, recorder.grads):
-        indices, numeric = numeric_gradient(lambda: model.evaluate(x, y, batch_size=6), weight, rng,
-                                            samples=12)
-        np.testing.assert_allclose(grad.reshape(-1)[indices], numeric, rtol=1e-5, atol=1e-8)
+    assert_weight_gradients_match(model, recorder, x, y, rng, weight_arrays=4)
