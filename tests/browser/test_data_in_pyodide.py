@@ -81,24 +81,33 @@ def _zipped_package() -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-@pytest.mark.browser
-def test_datasets_and_preprocessing_run_in_pyodide(serve, new_page, tmp_path):
-    page_folder = tmp_path / "page"
-    page_folder.mkdir()
-    (page_folder / "index.html").write_text(
+def run_in_bare_pyodide(serve, new_page, folder: Path, code: str, packages, values=None):
+    """Run ``code`` in a bare Pyodide 0.17 page with this checkout's tinycnn zipped in as the
+    global ``ZIP_B64`` (plus ``values``, name -> string); returns (its ``RESULT`` or
+    ``"ERROR ..."``, the RecordedPage)."""
+    folder.mkdir()
+    (folder / "index.html").write_text(
         '<!doctype html><script src="/pyodide/pyodide.js"></script>', encoding="utf-8")
-    server = serve({"/pyodide/": _pyodide_dist(), "/": page_folder})
+    server = serve({"/pyodide/": _pyodide_dist(), "/": folder})
     recorded = new_page()
     recorded.page.goto(server.url)
+    values = dict(values or {}, ZIP_B64=_zipped_package())
     result = recorded.page.evaluate(
-        """async ([code, zip]) => {
+        """async ([code, packages, values]) => {
             const pyodide = await loadPyodide({indexURL: '/pyodide/'});
-            await pyodide.loadPackage(['numpy', 'pillow']);
-            pyodide.globals.set('ZIP_B64', zip);
+            await pyodide.loadPackage(packages);
+            for (const [name, value] of Object.entries(values)) pyodide.globals.set(name, value);
             try { await pyodide.runPythonAsync(code); }
             catch (error) { return 'ERROR ' + error; }
             return pyodide.globals.get('RESULT');
-        }""", [IN_PAGE, _zipped_package()])
+        }""", [code, list(packages), values])
+    return result, recorded
+
+
+@pytest.mark.browser
+def test_datasets_and_preprocessing_run_in_pyodide(serve, new_page, tmp_path):
+    result, recorded = run_in_bare_pyodide(serve, new_page, tmp_path / "page", IN_PAGE,
+                                           ["numpy", "pillow"])
     assert result.startswith("OK 3.8"), result[-3000:]
     assert "numpy 1.17.5" in result
     assert recorded.requests and not recorded.foreign_requests(), recorded.foreign_requests()

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))  # the PyTorch translation of a model lives there
 
 from test_browser_inference import torch_predict  # noqa: E402
-from .test_data_in_pyodide import _pyodide_dist, _zipped_package  # noqa: E402
+from .test_data_in_pyodide import run_in_bare_pyodide  # noqa: E402
 
 import tinycnn  # noqa: E402
 from tinycnn.layers import Conv2D  # noqa: E402
@@ -89,30 +89,14 @@ def _cases():
 @pytest.mark.torch
 def test_predict_in_pyodide_matches_torch(serve, new_page, tmp_path):
     cases = _cases()
-    page_folder = tmp_path / "page"
-    page_folder.mkdir()
-    (page_folder / "index.html").write_text(
-        '<!doctype html><script src="/pyodide/pyodide.js"></script>', encoding="utf-8")
-    server = serve({"/pyodide/": _pyodide_dist(), "/": page_folder})
-    recorded = new_page()
-    recorded.page.goto(server.url)
     arrays = {}
     for name, (_, weights, x, _) in cases.items():
         arrays.update({"%s/w%d" % (name, i): w for i, w in enumerate(weights)}, **{name + "/x": x})
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
-    result = recorded.page.evaluate(
-        """async ([code, zip, specs, arrays]) => {
-            const pyodide = await loadPyodide({indexURL: '/pyodide/'});
-            await pyodide.loadPackage(['numpy']);
-            pyodide.globals.set('ZIP_B64', zip);
-            pyodide.globals.set('SPECS_JSON', specs);
-            pyodide.globals.set('ARRAYS_B64', arrays);
-            try { await pyodide.runPythonAsync(code); }
-            catch (error) { return 'ERROR ' + error; }
-            return pyodide.globals.get('RESULT');
-        }""", [IN_PAGE, _zipped_package(), json.dumps(SPECS),
-               base64.b64encode(buffer.getvalue()).decode("ascii")])
+    result, recorded = run_in_bare_pyodide(
+        serve, new_page, tmp_path / "page", IN_PAGE, ["numpy"],
+        {"SPECS_JSON": json.dumps(SPECS), "ARRAYS_B64": base64.b64encode(buffer.getvalue()).decode("ascii")})
     assert not result.startswith("ERROR"), result[-3000:]
     answer = json.loads(result)
     results = np.load(io.BytesIO(base64.b64decode(answer["npz"])))
