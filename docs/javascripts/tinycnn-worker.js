@@ -95,6 +95,7 @@ const bytecode = {
   timer: null,
   modules: -1,     // len(sys.modules) when the .pyc files were last collected
   current: false,  // the stored record holds every .pyc collected so far
+  collector: false,  // _tc_pyc_collect is defined in Python
 };
 
 function idbRequest(request) {
@@ -433,7 +434,10 @@ function saveBytecodeCache() {
   if (!bytecode.enabled) return;
   let result, data;
   try {
-    py.runPython(PYC_COLLECT_PY);
+    if (!bytecode.collector) {  // defined once, then called slice after slice
+      py.runPython(PYC_COLLECT_PY);
+      bytecode.collector = true;
+    }
     result = JSON.parse(py.runPython(`_tc_pyc_collect(${JSON.stringify(PYC_PREFIX)}, ` +
       `${JSON.stringify(bytecode.roots)}, ${JSON.stringify(bytecode.trusted.filter((w) => w[1] !== Infinity))}, ` +
       `${JSON.stringify(PYC_BLOB)}, ` +
