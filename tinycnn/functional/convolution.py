@@ -40,7 +40,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .._checks import IntOrPair, as_float_array, as_pair, check_padding
-from . import activations, windows
+from . import activations, wide_rows, windows
 from ._platform import IN_BROWSER
 from .shapes import from_batch, to_batch
 
@@ -52,10 +52,12 @@ CONV_STRATEGY = "axpy" if IN_BROWSER else "blas"
 class ConvCache(NamedTuple):
     """What :func:`conv2d_backward` needs from the forward pass."""
 
-    columns: np.ndarray  # (N*Ho*Wo, kh*kw*C [+ 1]) every window, one per row -- or its transpose
-    transposed: bool  # True: columns is (kh*kw*C [+ 1], N*Ho*Wo) ("axpy", or one input channel)
-    row_width: int  # "axpy": cells per output row in columns (Wo, or Wp when wide). "blas": 0
-    with_bias: bool  # True: columns ends with the bias's input, a column (row) of ones
+    # "blas": (N*Ho*Wo, kh*kw*C [+ 1]) every window, one per row -- or its transpose.
+    # "axpy": a view (C*kh*kw, N, Ho, Wo) of the transposed im2col matrix, no ones row
+    columns: np.ndarray
+    transposed: bool  # True: columns is (kh*kw*C [+ 1], N*Ho*Wo) (one input channel) or "axpy"
+    axpy: bool  # True: made by the "axpy" forward pass (columns is the 4-D view)
+    with_bias: bool  # True: the layer has a bias ("blas": columns ends with a column of ones)
     kernel: np.ndarray  # (kh, kw, C, F)
     padded_shape: Tuple[int, int, int, int]  # (N, Hp, Wp, C)
     padding: windows.Padding
@@ -117,68 +119,66 @@ def conv2d_forward(
     """
     k_h, k_w, channels, filters = kernel.shape
     (out_h, out_w), pads = windows.plan(x.shape, (k_h, k_w), strides, padding, "kernel")
+    if CONV_STRATEGY == "axpy":
+        return _forward_axpy(x, kernel, bias, strides, padding, pads, (out_h, out_w), relu)
     x_padded = windows.pad(x, pads)
     with_bias = bias is not None
-    if CONV_STRATEGY == "axpy":
-        return _forward_axpy(x_padded, kernel, bias, strides, pads, (out_h, out_w), relu)
     columns, transposed = _columns(x_padded, (k_h, k_w), strides, (out_h, out_w), with_bias)
     kernel_matrix = kernel.reshape(-1, filters)  # (kh*kw*C, F)
     if with_bias:  # the bias is the weight of an extra input that is always 1 (the ones column)
         kernel_matrix = np.concatenate([kernel_matrix, bias[None, :]])  # (kh*kw*C + 1, F)
     out = (columns.T if transposed else columns) @ kernel_matrix  # (N*Ho*Wo, F)
     out_shape = (x.shape[0], out_h, out_w, filters)
-    cache = ConvCache(columns, transposed, 0, with_bias, kernel, x_padded.shape, pads, strides,
-                      out_shape)
+    cache = ConvCache(columns, transposed, False, with_bias, kernel, x_padded.shape, pads,
+                      strides, out_shape)
     out = out.reshape(out_shape)
     return (activations._relu_in_place(out) if relu else out), cache
 
 
-def _forward_axpy(x_padded: np.ndarray, kernel: np.ndarray, bias: Optional[np.ndarray],
-                  strides: windows.Pair, pads: windows.Padding, out_hw: windows.Pair,
-                  relu: bool = False) -> Tuple[np.ndarray, ConvCache]:
+def _forward_axpy(x: np.ndarray, kernel: np.ndarray, bias: Optional[np.ndarray],
+                  strides: windows.Pair, padding: str, pads: windows.Padding,
+                  out_hw: windows.Pair, relu: bool = False) -> Tuple[np.ndarray, ConvCache]:
     """The ``"axpy"`` forward pass: ``out.T = kernel_matrix.T @ columns.T`` as an einsum whose
     inner loop runs along the ``N*Ho*Wo`` output cells.
 
-    ``columns.T`` ``(C*kh*kw [+ 1], N*Ho*width)``: row ``(c, i, j)`` holds what kernel position
-    ``(i, j)`` of channel ``c`` sees in every window. Copied from a channels-first copy of the
-    input ``(C, N, Hp, Wp)``. With a column stride of 1 the rows are made ``width = Wp`` cells
-    wide instead of ``Wo``: the ``kw - 1`` extra outputs per row are computed and dropped, but
-    each output row's windows are then one contiguous run of the input (``Ho*Wp`` numbers), a
-    copy measured several times faster in Pyodide, which more than pays for the extra products.
+    ``columns.T`` ``(C*kh*kw, ...)``: row ``(c, i, j)`` holds what kernel position ``(i, j)``
+    of channel ``c`` sees in every window. With strides of 1 it is built in the "wide rows"
+    layout of :func:`tinycnn.functional.wide_rows.conv2d_with_columns` (the batch's images side
+    by side in every row, sharing their zero padding): each row is then one contiguous run of
+    the input, a copy measured several times faster in Pyodide, and the few outputs computed
+    in the gaps between images are dropped. Otherwise it is copied from a channels-first copy
+    of the padded input ``(C, N, Hp, Wp)``, one row of ``Wo`` cells per output row.
     """
     k_h, k_w, channels, filters = kernel.shape
-    n, padded_h, padded_w, _ = x_padded.shape
+    n, height, width, _ = x.shape
     out_h, out_w = out_hw
-    size = channels * k_h * k_w
-    ones = 0 if bias is None else 1
-    wide = strides[1] == 1
-    width = padded_w if wide else out_w  # cells computed per output row
-    # channels-first copy (C, N, Hp, Wp); a wide row of the last image reads kw - 1 cells past
-    # its end, so the buffer has kw spare (zero) cells
-    count = channels * n * padded_h * padded_w
-    buffer = np.empty(count + k_w, dtype=x_padded.dtype)
-    buffer[count:] = 0
-    x_cf = buffer[:count].reshape(channels, n, padded_h, padded_w)
-    x_cf[...] = x_padded.transpose(3, 0, 1, 2)
-    s_c, s_n, s_h, s_w = x_cf.strides
-    # (C, kh, kw, N, Ho, width), no copy yet; when wide with a row stride of 1, NumPy's copy
-    # merges the last two axes into one run of Ho*Wp
-    view = as_strided(x_cf, shape=(channels, k_h, k_w, n, out_h, width),
-                      strides=(s_c, s_h, s_w, s_n, s_h * strides[0], s_w * strides[1]),
-                      writeable=False)
-    columns = np.empty((size + ones, n * out_h * width), dtype=x_padded.dtype)
-    columns[size:] = 1  # the bias's input
-    columns[:size].reshape(view.shape)[...] = view  # the one copy
-    kernel_matrix = kernel.transpose(3, 2, 0, 1).reshape(filters, size)  # (F, C*kh*kw)
-    if bias is not None:
-        kernel_matrix = np.concatenate([kernel_matrix, bias[:, None]], axis=1)
-    out_t = np.einsum("fk,kp->fp", kernel_matrix, columns)  # (F, N*Ho*width)
+    (top, bottom), (left, right) = pads
+    padded_shape = (n, top + height + bottom, left + width + right, channels)
     out_shape = (n, out_h, out_w, filters)
-    if relu:  # on the contiguous (F, ...) result: much faster than on the strided view below
-        activations._relu_in_place_on_bits(out_t)
-    out = np.ascontiguousarray(
-        out_t.reshape(filters, n, out_h, width)[..., :out_w].transpose(1, 2, 3, 0))
-    cache = ConvCache(columns, True, width, bias is not None, kernel, x_padded.shape, pads,
+    if strides == (1, 1):
+        rows, windows_view = wide_rows.conv2d_with_columns(
+            wide_rows.from_batch(x), kernel, bias, padding)
+        if relu:
+            activations._relu_in_place_on_bits(rows.data)
+        out = rows.to_batch()
+    else:
+        x_padded = windows.pad(x, pads)
+        x_cf = np.ascontiguousarray(x_padded.transpose(3, 0, 1, 2))  # (C, N, Hp, Wp)
+        s_c, s_n, s_h, s_w = x_cf.strides
+        view = as_strided(x_cf, shape=(channels, k_h, k_w, n, out_h, out_w),
+                          strides=(s_c, s_h, s_w, s_n, s_h * strides[0], s_w * strides[1]),
+                          writeable=False)  # (C, kh, kw, N, Ho, Wo), no copy yet
+        columns = np.empty((channels * k_h * k_w, n * out_h * out_w), dtype=x.dtype)
+        columns.reshape(view.shape)[...] = view  # the one copy
+        kernel_matrix = kernel.transpose(3, 2, 0, 1).reshape(filters, -1)  # (F, C*kh*kw)
+        out_t = np.einsum("fk,kp->fp", kernel_matrix, columns)  # (F, N*Ho*Wo)
+        if bias is not None:
+            out_t += bias[:, None]
+        if relu:  # on the contiguous (F, ...) result: much faster than on the strided view below
+            activations._relu_in_place_on_bits(out_t)
+        out = np.ascontiguousarray(out_t.reshape(filters, n, out_h, out_w).transpose(1, 2, 3, 0))
+        windows_view = columns.reshape(-1, n, out_h, out_w)
+    cache = ConvCache(windows_view, True, True, bias is not None, kernel, padded_shape, pads,
                       strides, out_shape)
     return out, cache
 
@@ -202,7 +202,7 @@ def conv2d_backward(
     grad_kernel : (kh, kw, C, F) -- every window times the gradient at its output cell, summed.
     grad_bias : (F,) -- the gradient summed over every output cell.
     """
-    if cache.row_width:
+    if cache.axpy:
         return _backward_axpy(grad_output, cache, input_gradient)
     k_h, k_w, channels, filters = cache.kernel.shape
     grad_rows = grad_output.reshape(-1, filters)  # (N*Ho*Wo, F)
@@ -231,10 +231,12 @@ def _backward_axpy(grad_output: np.ndarray, cache: ConvCache, input_gradient: bo
     n, out_h, out_w, _ = cache.out_shape
     grad_rows = grad_output.reshape(-1, filters)  # (N*Ho*Wo, F)
     size = channels * k_h * k_w
-    # the windows back in rows, (N*Ho*Wo, C*kh*kw [+ 1]), without the wide rows' extra cells (one
-    # copy), so that the einsum's inner loop runs along a window's row
-    rows = np.ascontiguousarray(cache.columns.reshape(-1, n, out_h, cache.row_width)
-                                [..., :out_w].transpose(1, 2, 3, 0)).reshape(len(grad_rows), -1)
+    # the windows back in rows, (N*Ho*Wo, C*kh*kw [+ 1]), with a last column of ones (the bias's
+    # input) when there is a bias: one copy, so that the einsum's inner loop runs along a row
+    ones = 1 if cache.with_bias else 0
+    rows = np.empty((len(grad_rows), size + ones), dtype=grad_rows.dtype)
+    rows[:, size:] = 1
+    rows[:, :size].reshape(n, out_h, out_w, size)[...] = cache.columns.transpose(1, 2, 3, 0)
     grad_t = np.einsum("pf,pk->fk", grad_rows, rows)  # (F, C*kh*kw [+ 1])
     grad_kernel = np.ascontiguousarray(
         grad_t[:, :size].reshape(filters, channels, k_h, k_w).transpose(2, 3, 1, 0))
@@ -244,9 +246,8 @@ def _backward_axpy(grad_output: np.ndarray, cache: ConvCache, input_gradient: bo
         grad_bias = np.einsum("pf->f", grad_rows)
     if not input_gradient:
         return None, grad_kernel, grad_bias
-    grad_padded = _input_gradient_axpy(grad_output, cache.kernel, cache.padded_shape,
-                                       cache.strides)
-    grad_x = np.ascontiguousarray(windows.crop(grad_padded, cache.padding))
+    grad_x = _input_gradient_axpy(grad_output, cache.kernel, cache.padded_shape, cache.padding,
+                                  cache.strides)
     return grad_x, grad_kernel, grad_bias
 
 
@@ -281,32 +282,47 @@ def _input_gradient(grad_output: np.ndarray, kernel: np.ndarray, padded_shape,
 
 
 def _input_gradient_axpy(grad_output: np.ndarray, kernel: np.ndarray, padded_shape,
-                         strides: windows.Pair) -> np.ndarray:
-    """:func:`_input_gradient` in the ``"axpy"`` layout: the same kernel-row loop, transposed.
+                         padding: windows.Padding, strides: windows.Pair) -> np.ndarray:
+    """``dL/dx`` ``(N, H, W, C)``: :func:`_input_gradient`'s kernel-row loop, transposed, and
+    computed only for the input's own cells (the padding's gradient would be thrown away).
 
-    The gradient rows cut into width windows are stored transposed, ``(kw*F, N*Ho*span)``
-    (from a channels-first copy of the gradient), and so is each kernel row's share of the input
-    gradient, ``(C, N*Ho*span)``: the einsum's inner loop runs along the long ``N*Ho*span`` axis.
+    The gradient rows cut into width windows are stored transposed, ``(kw*F, Ho, N, cols)``
+    (from a copy of the gradient with its rows first), and so is each kernel row's share of the
+    input gradient, ``(C, rows*N*cols)``: the einsum's inner loop runs along that long axis.
+    Kernel row ``i`` sends output row ``h`` to padded row ``h*sh + i``; only the output rows
+    that land on a real input row are multiplied, and only the ``cols`` real input columns.
     """
     k_h, k_w, channels, filters = kernel.shape
     n, out_h, out_w, _ = grad_output.shape
     s_h, s_w = strides
-    span = (out_w - 1) * s_w + k_w
-    spaced = np.zeros((filters, n, out_h, span + k_w - 1), dtype=grad_output.dtype)
-    spaced[:, :, :, k_w - 1 : k_w + (out_w - 1) * s_w : s_w] = grad_output.transpose(3, 0, 1, 2)
-    s_f, s_n, s_r, s_c = spaced.strides
-    rows_t = as_strided(spaced, shape=(k_w, filters, n, out_h, span),
-                        strides=(s_c, s_f, s_n, s_r, s_c), writeable=False)  # [j, f, n, h, w]
-    rows_t = np.ascontiguousarray(rows_t).reshape(k_w * filters, -1)  # the one copy
+    (top, bottom), (left, right) = padding
+    height, width = padded_shape[1] - top - bottom, padded_shape[2] - left - right
+    span = (out_w - 1) * s_w + k_w  # padded columns that receive a gradient
+    cols = min(width, span - left)  # real input columns that receive one (the rest get 0)
+    # spaced[f, h, n, kw - 1 + w*sw] = grad_output[n, h, w, f], zeros around and between
+    spaced = np.zeros((filters, out_h, n, span + k_w - 1), dtype=grad_output.dtype)
+    spaced[:, :, :, k_w - 1 : k_w + (out_w - 1) * s_w : s_w] = grad_output.transpose(3, 1, 0, 2)
+    s_f, s_r, s_n, s_c = spaced.strides
+    # rows_t[j, f, h, n, w] = spaced[f, h, n, left + w + j]: what reaches input column w
+    rows_t = as_strided(spaced[..., left:], shape=(k_w, filters, out_h, n, cols),
+                        strides=(s_c, s_f, s_r, s_n, s_c), writeable=False)
+    rows_t = np.ascontiguousarray(rows_t).reshape(k_w * filters, out_h, n * cols)  # the one copy
     # reversed[i, c, (j, f)] = kernel[i, kw - 1 - j, c, f]
     reversed_rows = np.ascontiguousarray(kernel[:, ::-1].transpose(0, 2, 1, 3)).reshape(
         k_h, channels, k_w * filters)
-    grad_cf = np.zeros((channels,) + tuple(padded_shape[:3]), dtype=grad_output.dtype)
+    grad_cf = np.zeros((channels, height, n, width), dtype=grad_output.dtype)
     for i in range(k_h):
-        share = np.einsum("ck,kq->cq", reversed_rows[i], rows_t)  # (C, N*Ho*span)
-        target = grad_cf[:, :, i : i + s_h * (out_h - 1) + 1 : s_h, :span]
-        target += share.reshape(channels, n, out_h, span)  # overlapping rows add up
-    return grad_cf.transpose(1, 2, 3, 0)  # (N, Hp, Wp, C) view; the caller crops, then copies
+        # output rows h with top <= h*sh + i < top + height (ceiling divisions)
+        first = max(0, -((i - top) // s_h))
+        last = min(out_h, -((i - top - height) // s_h))
+        if last <= first:
+            continue
+        share = np.einsum("ck,kq->cq", reversed_rows[i],
+                          rows_t[:, first:last].reshape(k_w * filters, -1))  # (C, rows*N*cols)
+        start = first * s_h + i - top
+        target = grad_cf[:, start : start + (last - first - 1) * s_h + 1 : s_h, :, :cols]
+        target += share.reshape(channels, last - first, n, cols)  # overlapping rows add up
+    return np.ascontiguousarray(grad_cf.transpose(2, 1, 3, 0))  # (N, H, W, C)
 
 
 def conv2d(

@@ -95,6 +95,14 @@ def conv2d(planes: np.ndarray, kernel: np.ndarray, bias: Optional[np.ndarray], p
     -------
     WideRows of ``(F, Ho, N*step)``: ``Ho, Wo`` as for :func:`tinycnn.functional.conv2d`.
     """
+    return conv2d_with_columns(planes, kernel, bias, padding, step_multiple)[0]
+
+
+def conv2d_with_columns(planes: np.ndarray, kernel: np.ndarray, bias: Optional[np.ndarray],
+                        padding: str, step_multiple: int = 1) -> Tuple[WideRows, np.ndarray]:
+    """:func:`conv2d`, and its im2col matrix as a view ``(C*kh*kw, N, Ho, Wo)``: entry
+    ``(k, n, h, w)`` is what kernel position ``k = (c, i, j)`` sees for output cell ``(h, w)``
+    of image ``n`` (the training forward pass keeps it for the kernel's gradient)."""
     k_h, k_w, channels, filters = kernel.shape
     _, height, n, width = planes.shape
     (out_h, out_w), ((top, bottom), (left, right)) = windows.plan(
@@ -125,7 +133,9 @@ def conv2d(planes: np.ndarray, kernel: np.ndarray, bias: Optional[np.ndarray], p
     if bias is not None:
         out += bias[:, None]
     out = out.reshape(filters, out_h, row)[:, :, : n * step]  # output cell w of image n: n*step + w
-    return WideRows(out, n, out_w, step)
+    windows_view = columns.reshape(-1, out_h, row)[:, :, : n * step].reshape(
+        -1, out_h, n, step)[..., :out_w].transpose(0, 2, 1, 3)  # (C*kh*kw, N, Ho, Wo)
+    return WideRows(out, n, out_w, step), windows_view
 
 
 def relu(rows: WideRows) -> WideRows:
