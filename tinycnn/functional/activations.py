@@ -66,7 +66,10 @@ def _relu_in_place_on_bits(x):
 
 
 def _relu_backward(grad, z, a):
-    return grad * (z > 0)  # slope 1 where the input was positive, else 0
+    # slope 1 where the input was positive, else 0 -- as np.where, not grad * (z > 0): a product
+    # with booleans is ~4x slower in Pyodide's NumPy, and where gives exactly 0 (as PyTorch does)
+    # even for a non-finite gradient
+    return np.where(z > 0, grad, grad.dtype.type(0))
 
 
 def sigmoid(x):
