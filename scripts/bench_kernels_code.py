@@ -63,20 +63,25 @@ def fwd_shift_matmul(xp, w, rows, cols):
 
 
 def fwd_axpy(xp, w, rows, cols):
-    """tinycnn's browser path: transposed im2col (C*k*k, N*rows*Wp) from a channels-first copy,
-    rows Wp wide (one contiguous run per output row), then einsum with the long axis innermost."""
+    """tinycnn's browser path (tinycnn/functional/wide_rows.py): the batch's images side by side
+    in every row of a channels-first buffer, sharing their zero padding, so that each row of the
+    transposed im2col matrix (C*k*k, rows*row) is one contiguous run; then einsum with the long
+    axis innermost. The outputs computed in the gaps between images are dropped."""
     k, _, c, f = w.shape
     n, hp, wp, _ = xp.shape
-    count = c * n * hp * wp
-    buffer = np.zeros(count + k, dtype=xp.dtype)
-    x_cf = buffer[:count].reshape(c, n, hp, wp)
-    x_cf[...] = xp.transpose(3, 0, 1, 2)
-    s = x_cf.strides
-    view = as_strided(x_cf, shape=(c, k, k, n, rows, wp),
-                      strides=(s[0], s[2], s[3], s[1], s[2], s[3]))
-    columns = np.ascontiguousarray(view).reshape(c * k * k, -1)
+    pad = (wp - cols) // 2  # "same" padding on each side (odd k)
+    step = cols + pad  # cells per image in a row: the image and one shared gap
+    row = pad + n * step
+    count = c * hp * row
+    buffer = np.zeros(count + k - 1, dtype=xp.dtype)
+    planes = buffer[:count].reshape(c, hp, row)
+    planes[:, :, pad:].reshape(c, hp, n, step)[..., :cols] = xp[:, :, pad:pad + cols].transpose(3, 1, 0, 2)
+    item = buffer.strides[0]
+    runs = as_strided(buffer, shape=(c, k, k, rows * row), strides=(hp * row * item, row * item, item, item))
+    columns = np.ascontiguousarray(runs).reshape(c * k * k, -1)
     out = np.einsum("fk,kp->fp", w.transpose(3, 2, 0, 1).reshape(f, -1), columns)
-    return np.ascontiguousarray(out.reshape(f, n, rows, wp)[..., :cols].transpose(1, 2, 3, 0))
+    out = out.reshape(f, rows, row)[:, :, :n * step].reshape(f, rows, n, step)[..., :cols]
+    return np.ascontiguousarray(out.transpose(2, 1, 3, 0))
 
 
 # ----------------------------------------------------------------------------- grad kernel
@@ -168,21 +173,23 @@ def gx_col2im_dot(g, w, padded_shape):
 
 def gx_rows_axpy(g, w, padded_shape):
     """tinycnn's browser path: one einsum per kernel row over the transposed width windows of
-    the gradient (kw*F, N*rows*span), the long axis innermost."""
+    the gradient (kw*F, rows*N*cols), the long axis innermost, computed only for the input's
+    own cells (returns (N, H, W, C), not the padded shape)."""
     k, _, c, f = w.shape
     n, rows, cols, _ = g.shape
-    span = cols + k - 1
-    spaced = np.zeros((f, n, rows, span + k - 1), dtype=g.dtype)
-    spaced[:, :, :, k - 1:k - 1 + cols] = g.transpose(3, 0, 1, 2)
+    pad = (padded_shape[2] - cols) // 2
+    spaced = np.zeros((f, rows, n, cols + 2 * (k - 1)), dtype=g.dtype)
+    spaced[:, :, :, k - 1:k - 1 + cols] = g.transpose(3, 1, 0, 2)
     s = spaced.strides
-    rows_t = as_strided(spaced, shape=(k, f, n, rows, span), strides=(s[3], s[0], s[1], s[2], s[3]))
-    rows_t = np.ascontiguousarray(rows_t).reshape(k * f, -1)
+    rows_t = as_strided(spaced[..., pad:], shape=(k, f, rows, n, cols), strides=(s[3], s[0], s[1], s[2], s[3]))
+    rows_t = np.ascontiguousarray(rows_t).reshape(k * f, rows, n * cols)
     reversed_rows = np.ascontiguousarray(w[:, ::-1].transpose(0, 2, 1, 3)).reshape(k, c, k * f)
-    out = np.zeros((c,) + tuple(padded_shape[:3]), dtype=g.dtype)
+    out = np.zeros((c, rows, n, cols), dtype=g.dtype)
     for i in range(k):
-        share = np.einsum("ck,kq->cq", reversed_rows[i], rows_t)
-        out[:, :, i:i + rows, :span] += share.reshape(c, n, rows, span)
-    return out.transpose(1, 2, 3, 0)
+        first, last = max(0, pad - i), min(rows, rows + pad - i)  # rows landing on real input rows
+        share = np.einsum("ck,kq->cq", reversed_rows[i], rows_t[:, first:last].reshape(k * f, -1))
+        out[:, first + i - pad:last + i - pad] += share.reshape(c, last - first, n, cols)
+    return out.transpose(2, 1, 3, 0)
 
 
 def gx_full_conv_einsum(g, w, padded_shape):
@@ -236,9 +243,12 @@ def run_kernels(repeats=9):
             assert np.allclose(fn(xp, g, k), reference, atol=1e-2), label
         layer["grad_kernel"] = _interleaved_medians(
             {label: (lambda fn=fn: fn(xp, g, k)) for label, fn in GRAD_KERNEL.items()}, repeats)
-        reference = gx_col2im_matmul(g, w, xp.shape)
+        reference = gx_col2im_matmul(g, w, xp.shape)[:, pad:pad + rows, pad:pad + cols]
         for label, fn in GRAD_INPUT.items():
-            assert np.allclose(fn(g, w, xp.shape), reference, atol=1e-3), label
+            result = fn(g, w, xp.shape)
+            if result.shape != reference.shape:  # a padded gradient: compare the input's own cells
+                result = result[:, pad:pad + rows, pad:pad + cols]
+            assert np.allclose(result, reference, atol=1e-3), label
         layer["grad_input"] = _interleaved_medians(
             {label: (lambda fn=fn: fn(g, w, xp.shape)) for label, fn in GRAD_INPUT.items()}, repeats)
         report[name] = layer
