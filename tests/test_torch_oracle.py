@@ -192,6 +192,26 @@ def test_max_pool_ties_send_gradient_to_first_maximum_like_torch():
     close(layer.backward(grad_out), from_nchw(tx.grad))
 
 
+def test_non_finite_gradients_flow_only_where_torch_sends_them():
+    """ReLU and max pooling pass an inf or NaN gradient on only where it flows (the positive
+    inputs, the window's winner) and give exactly 0 elsewhere, as PyTorch does."""
+    rng = np.random.default_rng(12)
+    x = rng.permutation(np.arange(-8.0, 8.0)).reshape(1, 4, 4, 1)  # distinct values
+    grad_out = np.full((1, 4, 4, 1), np.inf)
+    grad_out[0, 1, :, 0] = np.nan
+    relu = Activation("relu", dtype="float64")
+    relu(x)
+    tx = to_nchw(x, grad=True)
+    torch.relu(tx).backward(to_nchw(grad_out))
+    close(relu.backward(grad_out), from_nchw(tx.grad))
+    pool = MaxPooling2D(2, dtype="float64")
+    pool(x)
+    pooled_grad = np.array([np.inf, np.nan, -np.inf, 1.0]).reshape(1, 2, 2, 1)
+    tx = to_nchw(x, grad=True)
+    TF.max_pool2d(tx, 2).backward(to_nchw(pooled_grad))
+    close(pool.backward(pooled_grad), from_nchw(tx.grad))
+
+
 @pytest.mark.parametrize("kind", ["max", "avg"])
 def test_functional_pooling_float32_matches_torch(kind):
     rng = np.random.default_rng(11)
