@@ -144,10 +144,11 @@ def _forward_axpy(x: np.ndarray, kernel: np.ndarray, bias: Optional[np.ndarray],
     ``columns.T`` ``(C*kh*kw, ...)``: row ``(c, i, j)`` holds what kernel position ``(i, j)``
     of channel ``c`` sees in every window. With strides of 1 it is built in the "wide rows"
     layout of :func:`tinycnn.functional.wide_rows.conv2d_with_columns` (the batch's images side
-    by side in every row, sharing their zero padding): each row is then one contiguous run of
-    the input, a copy measured several times faster in Pyodide, and the few outputs computed
-    in the gaps between images are dropped. Otherwise it is copied from a channels-first copy
-    of the padded input ``(C, N, Hp, Wp)``, one row of ``Wo`` cells per output row.
+    by side in every row, no gap between them): each row is then one contiguous run of the
+    input, a copy measured several times faster in Pyodide, with the few cells that would read
+    a neighbouring image instead of the zero padding set to 0. Otherwise it is copied from a
+    channels-first copy of the padded input ``(C, N, Hp, Wp)``, one row of ``Wo`` cells per
+    output row.
     """
     k_h, k_w, channels, filters = kernel.shape
     n, height, width, _ = x.shape

@@ -1,9 +1,10 @@
-"""Inference in the "wide rows" layout: the browser's fast path for conv -> ReLU -> max-pool.
+"""The "wide rows" layout: the browser's fast path for convolutions (and conv -> ReLU -> max-pool).
 
 Same math as :mod:`~tinycnn.functional.convolution` and :mod:`~tinycnn.functional.pooling`, in a
 memory layout chosen for NumPy without BLAS (Pyodide, see :mod:`tinycnn.functional._platform`).
 :func:`tinycnn.browser_inference.predict` uses it for ``Sequential.predict`` when
-``CONV_STRATEGY == "axpy"``; training keeps the ordinary layer-by-layer path.
+``CONV_STRATEGY == "axpy"``; in training, the convolution's forward pass builds its im2col matrix
+with :func:`conv2d_with_columns` and the layers pass ordinary ``(N, H, W, C)`` arrays.
 
 The layout
 ----------
@@ -12,17 +13,22 @@ batch's images *side by side* in every row::
 
     data[c, h, n*step + w] = x[n, h, w, c]          data: (C, H, N*step)
 
-Each image takes ``step >= W`` cells of a row; the ``step - W`` spare cells after it hold zeros
-(the padding between two images) or, after a convolution, numbers that are computed and ignored.
+Each image takes ``step >= W`` cells of a row (``step > W`` only when a max pooling after a
+convolution needs ``step`` to be a multiple of its width); the ``step - W`` spare cells after it
+hold zeros or, after a convolution, numbers that are computed and ignored.
 
 Why
 ---
-* **Convolution** (stride 1): with the images padded and side by side, what kernel position
-  ``(c, i, j)`` sees for every output cell is *one contiguous run* of the padded input, shifted
-  by ``i`` rows and ``j`` cells. So the im2col matrix is ``C*kh*kw`` block copies, and
-  ``np.einsum``'s inner loop (``out_row += w * run``, ~2.5 multiply-adds per ns in Pyodide)
-  runs along rows of ``Ho * N * step`` numbers. Sharing the padding between neighbouring
-  images wastes fewer products than padding each image on its own.
+* **Convolution** (stride 1): with the images side by side and zero rows above and below,
+  what kernel position ``(c, i, j)`` sees for every output cell is *one contiguous run* of the
+  input, shifted by ``i`` rows and ``j - left`` cells. So the im2col matrix is ``C*kh*kw``
+  block copies, and ``np.einsum``'s inner loop (``out_row += w * run``, ~3.5 multiply-adds per
+  ns in Pyodide) runs along rows of ``Ho * N * step`` numbers. Near an image's left and right
+  edges such a run reads the neighbouring image (or the row before) where "same" padding has
+  zeros: those few cells of the im2col matrix (``left - j`` or ``j - left`` per image row) are
+  set to zero after the copy. So no zero columns sit between the images and no output is
+  computed for them (measured: with a shared 2-cell gap, 15% more products on the LeNet
+  model's second convolution and a slower predict).
 * **ReLU and max pooling** on float numbers are ~7x slower in Pyodide's NumPy than on integers
   (measured: ``np.maximum`` 6 ns per float32, 0.9 ns per int32). For IEEE floats that are not
   NaN, comparing the bit patterns as signed integers orders every number ``>= +0`` correctly and
@@ -105,37 +111,39 @@ def conv2d_with_columns(planes: np.ndarray, kernel: np.ndarray, bias: Optional[n
     of image ``n`` (the training forward pass keeps it for the kernel's gradient)."""
     k_h, k_w, channels, filters = kernel.shape
     _, height, n, width = planes.shape
-    (out_h, out_w), ((top, bottom), (left, right)) = windows.plan(
+    (out_h, out_w), ((top, bottom), (left, _)) = windows.plan(
         (n, height, width, channels), (k_h, k_w), (1, 1), padding, "kernel")
-    # Image n starts at cell left + n*step of a padded row. Its last output cell reads `right`
-    # cells past the image and the next image's first output reads `left` cells before that
-    # image: a gap of max(left, right) zeros serves both (0 for "valid": the outputs that read
-    # into the next image are the spare ones).
-    step = width + max(left, right)
-    step += -step % step_multiple
-    row = left + n * step  # cells in one padded row
-    padded_h = top + height + bottom
+    step = width + (-width % step_multiple)  # cells per image in a row
+    row = n * step  # cells in one row: the images side by side, no gap
+    padded_h = top + height + bottom  # = out_h + k_h - 1 (stride 1)
     size = channels * padded_h * row
-    # the padded input, zeros around and between the images, plus kw - 1 spare cells that the
-    # last (ignored) outputs of the last row read
-    buffer = np.zeros(size + k_w - 1, dtype=planes.dtype)
-    padded = buffer[:size].reshape(channels, padded_h, row)
-    padded[:, top : top + height, left:].reshape(channels, height, n, step)[..., :width] = planes
+    # zero rows above and below the images; `left` spare cells before the first row and kw
+    # after the last, which the first and last runs reach into
+    buffer = np.zeros(left + size + k_w, dtype=planes.dtype)
+    padded = buffer[left : left + size].reshape(channels, padded_h, row)
+    padded[:, top : top + height].reshape(channels, height, n, step)[..., :width] = planes
     # kernel position (c, i, j) sees, for every output cell of every output row, the run of
-    # out_h * row cells that starts i rows and j cells into channel c: one block copy each
+    # out_h * row cells that starts i rows and j - left cells into channel c: one block copy each
     item = buffer.strides[0]
     runs = as_strided(buffer, shape=(channels, k_h, k_w, out_h * row),
                       strides=(padded_h * row * item, row * item, item, item), writeable=False)
     columns = np.empty((channels * k_h * k_w, out_h * row), dtype=planes.dtype)
     columns.reshape(runs.shape)[...] = runs
+    # output cell w of an image reads its column w + j - left: outside [0, width) that is the
+    # zero padding, but the run holds a neighbour's cell there: zero those cells
+    cells = columns.reshape(channels, k_h, k_w, out_h, n, step)
+    for j in range(k_w):
+        inside_from, inside_to = left - j, width + left - j  # outputs w that read inside
+        if inside_from > 0:
+            cells[:, :, j, :, :, :inside_from] = 0
+        if inside_to < out_w:
+            cells[:, :, j, :, :, inside_to:out_w] = 0
     kernel_matrix = kernel.transpose(3, 2, 0, 1).reshape(filters, -1)  # (F, C*kh*kw)
     out = np.einsum("fk,kp->fp", kernel_matrix, columns)  # (F, Ho*row), inner loop along p
     if bias is not None:
         out += bias[:, None]
-    out = out.reshape(filters, out_h, row)[:, :, : n * step]  # output cell w of image n: n*step + w
-    windows_view = columns.reshape(-1, out_h, row)[:, :, : n * step].reshape(
-        -1, out_h, n, step)[..., :out_w].transpose(0, 2, 1, 3)  # (C*kh*kw, N, Ho, Wo)
-    return WideRows(out, n, out_w, step), windows_view
+    windows_view = columns.reshape(-1, out_h, n, step)[..., :out_w].transpose(0, 2, 1, 3)
+    return WideRows(out.reshape(filters, out_h, row), n, out_w, step), windows_view
 
 
 def relu(rows: WideRows) -> WideRows:
