@@ -63,25 +63,26 @@ def fwd_shift_matmul(xp, w, rows, cols):
 
 
 def fwd_axpy(xp, w, rows, cols):
-    """tinycnn's browser path (tinycnn/functional/wide_rows.py): the batch's images side by side
-    in every row of a channels-first buffer, sharing their zero padding, so that each row of the
-    transposed im2col matrix (C*k*k, rows*row) is one contiguous run; then einsum with the long
-    axis innermost. The outputs computed in the gaps between images are dropped."""
+    """tinycnn's browser path (tinycnn/functional/wide_rows.py): the batch's images side by side,
+    no gap, in every row of a channels-first buffer, so that each row of the transposed im2col
+    matrix (C*k*k, rows*N*cols) is one contiguous run; the cells that would read a neighbouring
+    image instead of the zero padding are zeroed; then einsum with the long axis innermost."""
     k, _, c, f = w.shape
     n, hp, wp, _ = xp.shape
     pad = (wp - cols) // 2  # "same" padding on each side (odd k)
-    step = cols + pad  # cells per image in a row: the image and one shared gap
-    row = pad + n * step
+    row = n * cols
     count = c * hp * row
-    buffer = np.zeros(count + k - 1, dtype=xp.dtype)
-    planes = buffer[:count].reshape(c, hp, row)
-    planes[:, :, pad:].reshape(c, hp, n, step)[..., :cols] = xp[:, :, pad:pad + cols].transpose(3, 1, 0, 2)
+    buffer = np.zeros(pad + count + k, dtype=xp.dtype)
+    buffer[pad:pad + count].reshape(c, hp, n, cols)[...] = xp[:, :, pad:pad + cols].transpose(3, 1, 0, 2)
     item = buffer.strides[0]
     runs = as_strided(buffer, shape=(c, k, k, rows * row), strides=(hp * row * item, row * item, item, item))
     columns = np.ascontiguousarray(runs).reshape(c * k * k, -1)
+    cells = columns.reshape(c, k, k, rows, n, cols)
+    for j in range(k):
+        cells[:, :, j, :, :, :max(0, pad - j)] = 0
+        cells[:, :, j, :, :, cols + pad - j:] = 0
     out = np.einsum("fk,kp->fp", w.transpose(3, 2, 0, 1).reshape(f, -1), columns)
-    out = out.reshape(f, rows, row)[:, :, :n * step].reshape(f, rows, n, step)[..., :cols]
-    return np.ascontiguousarray(out.transpose(2, 1, 3, 0))
+    return np.ascontiguousarray(out.reshape(f, rows, n, cols).transpose(2, 1, 3, 0))
 
 
 # ----------------------------------------------------------------------------- grad kernel
