@@ -228,6 +228,30 @@ def test_api_page_documents_every_public_name(built_site, module):
     assert not missing, "tinycnn.%s: not on the API page: %s" % (module, missing)
 
 
+def test_api_page_shows_no_raw_restructuredtext_markup(built_site):
+    text = page(built_site, "api")
+    body = re.sub(r"<script.*?</script>", "", text, flags=re.S)
+    leftovers = re.findall(r":(?:func|meth|class|mod|attr):|``|<blockquote>", body)
+    assert not leftovers, "raw markup on the API page: %s" % sorted(set(leftovers))
+    # the module docstrings' examples are rendered as highlighted code, e.g. the article's -7
+    example = re.search(r'id="tinycnn.functional".*?<div class="highlight"><pre>(.*?)</pre>', text, re.S)
+    assert example and "array([[-7.]], dtype=float32)" in html.unescape(re.sub("<[^>]+>", "", example.group(1)))
+
+
+def test_api_markup_hook_on_hand_written_html():
+    spec = importlib.util.spec_from_file_location("api_markup_under_test",
+                                                  str(ROOT / "docs" / "hooks" / "api_markup.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    html_in = ("<p>see :func:<code>conv2d</code> and :class:<code>Dense</code></p>"
+               "<td><code>array of shape ``(F,)``</code></td>"
+               "<td><code>list of :class:`tinycnn.callbacks.Callback`</code></td>")
+    assert module.tidy(html_in) == (
+        "<p>see <code>conv2d</code> and <code>Dense</code></p>"
+        "<td><code>array of shape (F,)</code></td>"
+        "<td><code>list of tinycnn.callbacks.Callback</code></td>")
+
+
 # ----------------------------------------------------------------------- the build hook
 def _hook():
     spec = importlib.util.spec_from_file_location("execute_hook_under_test",

@@ -1,5 +1,7 @@
 """tinycnn: a tiny, readable NumPy convolutional-network library with a Keras-shaped API.
 
+Examples
+--------
 >>> import tinycnn
 >>> from tinycnn.layers import Conv2D, MaxPooling2D, Flatten, Dense
 >>> model = tinycnn.models.Sequential([Conv2D(8, 3, activation="relu", input_shape=(8, 8, 1)),

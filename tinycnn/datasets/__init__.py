@@ -1,5 +1,7 @@
 """Datasets: the real 8x8 digits, synthetic labelled images, MNIST IDX files, image folders.
 
+Examples
+--------
 >>> from tinycnn.datasets import load_digits, make_stripes
 >>> x, y = load_digits()              # (1797, 8, 8, 1) float32 in [0, 1], labels 0..9
 >>> x, y = make_stripes(100, seed=0)  # vertical (0) vs horizontal (1) bars

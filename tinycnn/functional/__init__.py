@@ -2,6 +2,8 @@
 
 Each works on the article's single matrix ``(H, W)`` as well as on batches ``(N, H, W, C)``.
 
+Examples
+--------
 >>> import tinycnn.functional as F
 >>> F.conv2d([[3, 1, 1], [1, 0, 7], [2, 3, 5]], [[1, 0, -1]] * 3)
 array([[-7.]], dtype=float32)
