@@ -11,7 +11,7 @@
 
   const DESCRIBE = {
     Input: "the image: 64×64 pixels, 3 colour channels",
-    Conv2D: "one feature map per kernel (ReLU applied): bright where the kernel's pattern is",
+    Conv2D: "one feature map per kernel (ReLU applied): high (dark in the pictures) where the kernel's pattern is",
     MaxPooling2D: "each feature map halved: the strongest value of every 2×2 window",
     Flatten: "all the numbers of the last feature maps in one long vector",
     Dense: "fully connected: every output looks at every input",

@@ -59,7 +59,8 @@
       started: 0, seconds: 0, layers: null, learningRate: 0.01, epochs: 15 };
 
     root.appendChild(el("p", { class: "tcd-title" }, "Train a CNN on the digits, in your browser"));
-    const intro = el("p", { class: "tcd-note" }, "Model: Conv2D(8) → MaxPooling2D → Conv2D(16) → MaxPooling2D → " +
+    const intro = el("p", { class: "tcd-note" }, "A smaller model than the page's own, so that it trains in seconds: " +
+      "Conv2D(8) → MaxPooling2D → Conv2D(16) → MaxPooling2D → " +
       "Flatten → Dense(10, softmax), trained with Adam on the 8×8 digits; 20% of the digits are held out " +
       "for validation.");
     root.appendChild(intro);
