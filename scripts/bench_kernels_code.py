@@ -62,12 +62,12 @@ def fwd_shift_matmul(xp, w, rows, cols):
     return out.reshape(n, rows, cols, f)
 
 
-def fwd_axpy(xp, w, rows, cols):
-    """tinycnn's browser path (tinycnn/functional/wide_rows.py): the batch's images side by side,
+def wide_columns(xp, k, rows, cols):
+    """tinycnn's browser im2col (tinycnn/functional/wide_rows.py): the batch's images side by side,
     no gap, in every row of a channels-first buffer, so that each row of the transposed im2col
     matrix (C*k*k, rows*N*cols) is one contiguous run; the cells that would read a neighbouring
-    image instead of the zero padding are zeroed; then einsum with the long axis innermost."""
-    k, _, c, f = w.shape
+    image instead of the zero padding are zeroed."""
+    c = xp.shape[3]
     n, hp, wp, _ = xp.shape
     pad = (wp - cols) // 2  # "same" padding on each side (odd k)
     row = n * cols
@@ -81,7 +81,14 @@ def fwd_axpy(xp, w, rows, cols):
     for j in range(k):
         cells[:, :, j, :, :, :max(0, pad - j)] = 0
         cells[:, :, j, :, :, cols + pad - j:] = 0
-    out = np.einsum("fk,kp->fp", w.transpose(3, 2, 0, 1).reshape(f, -1), columns)
+    return columns  # (C*k*k, rows*N*cols), columns ordered (row, image, column)
+
+
+def fwd_axpy(xp, w, rows, cols):
+    """tinycnn's browser path: :func:`wide_columns`, then einsum with the long axis innermost."""
+    k, _, c, f = w.shape
+    n = xp.shape[0]
+    out = np.einsum("fk,kp->fp", w.transpose(3, 2, 0, 1).reshape(f, -1), wide_columns(xp, k, rows, cols))
     return np.ascontiguousarray(out.reshape(f, rows, n, cols).transpose(2, 1, 3, 0))
 
 
@@ -120,11 +127,16 @@ def gw_shift_matmul(xp, g, k):
 
 
 def gw_axpy(xp, g, k):
-    """einsum whose inner loop runs along each window's row of the im2col matrix."""
+    """tinycnn's browser path: the windows of :func:`wide_columns` copied back into rows
+    (N*rows*cols, C*k*k), then an einsum whose inner loop runs along a window's row. (tinycnn
+    keeps the im2col matrix from the forward pass; here it is built in the timing, as for the
+    other formulations.)"""
     n, rows, cols, f = g.shape
     c = xp.shape[3]
-    columns = windows(xp, k, rows, cols).reshape(-1, k * k * c)
-    return np.einsum("pf,pk->fk", g.reshape(-1, f), columns).T.reshape(k, k, c, f)
+    columns = wide_columns(xp, k, rows, cols).reshape(-1, rows, n, cols)
+    windows_rows = np.ascontiguousarray(columns.transpose(2, 1, 3, 0)).reshape(-1, c * k * k)
+    grad_t = np.einsum("pf,pk->fk", g.reshape(-1, f), windows_rows)  # (F, C*k*k), (c, i, j) order
+    return np.ascontiguousarray(grad_t.reshape(f, c, k, k).transpose(2, 3, 1, 0))
 
 
 # ----------------------------------------------------------------------------- grad input
