@@ -192,9 +192,13 @@ def test_max_pool_ties_send_gradient_to_first_maximum_like_torch():
     close(layer.backward(grad_out), from_nchw(tx.grad))
 
 
-def test_non_finite_gradients_flow_only_where_torch_sends_them():
+@pytest.mark.parametrize("in_browser", [False, True])
+def test_non_finite_gradients_flow_only_where_torch_sends_them(in_browser, monkeypatch):
     """ReLU and max pooling pass an inf or NaN gradient on only where it flows (the positive
-    inputs, the window's winner) and give exactly 0 elsewhere, as PyTorch does."""
+    inputs, the window's winner) and give exactly 0 elsewhere, as PyTorch does -- with both of
+    keep_where's formulations (native, and the one Pyodide runs)."""
+    from tinycnn.functional import _platform
+    monkeypatch.setattr(_platform, "IN_BROWSER", in_browser)
     rng = np.random.default_rng(12)
     x = rng.permutation(np.arange(-8.0, 8.0)).reshape(1, 4, 4, 1)  # distinct values
     grad_out = np.full((1, 4, 4, 1), np.inf)

@@ -17,5 +17,29 @@ the tests flip it to check both formulations against PyTorch natively. With ``"a
 from __future__ import annotations
 
 import sys
+from typing import Optional
+
+import numpy as np
 
 IN_BROWSER = sys.platform == "emscripten"  # Pyodide (WebAssembly) reports "emscripten"
+
+
+def keep_where(mask: np.ndarray, values: np.ndarray, out: Optional[np.ndarray] = None) -> np.ndarray:
+    """``values`` where ``mask`` is True, else exactly 0 (also where ``values`` is inf or NaN,
+    as PyTorch's ReLU and max-pooling gradients are): written to ``out`` when given.
+
+    Measured (200,000 float32): in Pyodide's NumPy ``np.where`` is ~4x faster than a product
+    with the booleans; natively (NumPy 2) the product is ~15x faster than ``np.where``, so it
+    is used there, with the rare non-finite values mended afterwards.
+    """
+    zero = values.dtype.type(0)
+    if IN_BROWSER:
+        if out is None:
+            return np.where(mask, values, zero)
+        out[...] = np.where(mask, values, zero)
+        return out
+    with np.errstate(invalid="ignore"):  # inf * False: mended just below
+        out = np.multiply(values, mask, out=out)
+    if not np.isfinite(values).all():  # inf * False and NaN * False are NaN: make them 0
+        np.copyto(out, zero, where=~mask)
+    return out

@@ -16,6 +16,7 @@ from typing import Callable, Dict, NamedTuple, Optional, Union
 import numpy as np
 
 from .._checks import as_float_array
+from ._platform import keep_where
 
 
 def relu(x):
@@ -66,10 +67,7 @@ def _relu_in_place_on_bits(x):
 
 
 def _relu_backward(grad, z, a):
-    # slope 1 where the input was positive, else 0 -- as np.where, not grad * (z > 0): a product
-    # with booleans is ~4x slower in Pyodide's NumPy, and where gives exactly 0 (as PyTorch does)
-    # even for a non-finite gradient
-    return np.where(z > 0, grad, grad.dtype.type(0))
+    return keep_where(z > 0, grad)  # slope 1 where the input was positive, else exactly 0
 
 
 def sigmoid(x):

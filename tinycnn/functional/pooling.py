@@ -15,6 +15,7 @@ import numpy as np
 
 from .._checks import IntOrPair, as_pair, check_padding
 from . import windows
+from ._platform import keep_where
 from .shapes import from_batch, to_batch
 
 
@@ -76,7 +77,6 @@ def max_pool2d_backward(grad_output: np.ndarray, cache: PoolCache) -> np.ndarray
     add = windows.overlapping(cache.window, cache.strides)
     last = cache.window[0] * cache.window[1] - 1
     taken = None  # windows whose winner is already found
-    zero = grad_output.dtype.type(0)
     for index, rows, cols in windows.positions(cache.window, cache.strides, grad_output.shape[1:3]):
         wins = cache.x_padded[:, rows, cols, :] == cache.out
         if taken is None:
@@ -88,10 +88,8 @@ def max_pool2d_backward(grad_output: np.ndarray, cache: PoolCache) -> np.ndarray
         target = grad_padded[:, rows, cols, :]
         if add:  # windows overlap: a cell can win several windows
             target += grad_output * wins
-        else:  # each cell is in one window only: write straight into place (np.where: much
-            # faster than a product with the booleans in Pyodide, and 0 -- not NaN -- for a
-            # non-finite gradient where the cell did not win)
-            target[...] = np.where(wins, grad_output, zero)
+        else:  # each cell is in one window only: write straight into place
+            keep_where(wins, grad_output, out=target)
     return windows.crop(grad_padded, cache.padding)
 
 
