@@ -92,6 +92,29 @@ def test_convolution_example_prints_minus_seven_and_info(built_site, site_url, n
     assert "Python is ready" in status_text(page)
 
 
+@pytest.mark.parametrize("width", [1280, 390])
+def test_page_bar_keeps_its_height_while_python_loads(built_site, site_url, new_page, width):
+    """The status text, progress bar and version line change while Python loads; the bar must
+    not change height, or the page below it jumps (it moved the digit pad under a stroke)."""
+    page = new_page(viewport={"width": width, "height": 900}).page
+    page.goto(site_url + first_page(built_site))
+    page.wait_for_selector(".tc-pagebar")
+    # record the bar's height at every change of its text, until Python is ready
+    page.evaluate("""() => {
+        const bar = document.querySelector('.tc-pagebar');
+        window.__barHeights = [[bar.getBoundingClientRect().height, bar.textContent]];
+        new MutationObserver(() => window.__barHeights.push(
+            [bar.getBoundingClientRect().height, bar.textContent]))
+          .observe(bar, {subtree: true, childList: true, characterData: true, attributes: true});
+    }""")
+    page.evaluate("tinycnnSite.ready()")
+    page.wait_for_timeout(100)
+    heights = page.evaluate("window.__barHeights")
+    texts = {text for _, text in heights}
+    assert any("Loading" in text for text in texts) and any("ready" in text for text in texts), texts
+    assert len({round(height) for height, _ in heights}) == 1, heights
+
+
 def test_cell_run_button_keyboard_reset_and_shared_state(built_site, site_url, new_page):
     page = new_page().page
     page.goto(site_url + first_page(built_site))
