@@ -225,9 +225,6 @@ def test_drawing_a_clear_digit_gets_predicted(new_page, site_url, width):
     recorded = _open(new_page, site_url, "training/", width=width, scheme="light" if width > 400 else "dark")
     page = recorded.page
     demo = "#draw-digit-demo"
-    # The page bar's loading status above shrinks when Python is ready, which moves the pad;
-    # a stroke drawn at that moment can miss the pad (seen: 1 run in 4). Draw once it is ready.
-    page.evaluate("tinycnnSite.ready()")
     page.locator(demo).scroll_into_view_if_needed()
     drawings = {
         "1": [(0.5, 0.12), (0.5, 0.88)],
