@@ -80,7 +80,7 @@ def wide_columns(xp, k, rows, cols):
     cells = columns.reshape(c, k, k, rows, n, cols)
     for j in range(k):
         cells[:, :, j, :, :, :max(0, pad - j)] = 0
-        cells[:, :, j, :, :, cols + pad - j:] = 0
+        cells[:, :, j, :, :, max(0, cols + pad - j):] = 0
     return columns  # (C*k*k, rows*N*cols), columns ordered (row, image, column)
 
 

@@ -77,6 +77,9 @@ CONV_CASES = [
     (4, 6, 6, 8, 16, (5, 5), (1, 1), "same"),
     (2, 5, 5, 2, 3, (5, 5), (1, 1), "valid"),  # kernel as large as the input: one output cell
     (1, 13, 7, 1, 1, (2, 2), (3, 3), "same"),
+    (3, 4, 1, 2, 3, (5, 5), (1, 1), "same"),  # image narrower than the padding on one side
+    (2, 2, 3, 1, 2, (4, 6), (1, 1), "same"),  # even kernel wider than the image
+    (3, 3, 2, 2, 2, (3, 7), (1, 1), "same"),  # kernel reaching past the image on both sides
 ]
 
 

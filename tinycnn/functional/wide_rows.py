@@ -133,11 +133,12 @@ def conv2d_with_columns(planes: np.ndarray, kernel: np.ndarray, bias: Optional[n
     # zero padding, but the run holds a neighbour's cell there: zero those cells
     cells = columns.reshape(channels, k_h, k_w, out_h, n, step)
     for j in range(k_w):
-        inside_from, inside_to = left - j, width + left - j  # outputs w that read inside
-        if inside_from > 0:
-            cells[:, :, j, :, :, :inside_from] = 0
-        if inside_to < out_w:
-            cells[:, :, j, :, :, inside_to:out_w] = 0
+        # outputs w in [inside_from, inside_to) read inside the image (clamped to [0, out_w]: a
+        # kernel wider than the image can leave none, and a negative bound must not wrap)
+        inside_from = min(max(left - j, 0), out_w)
+        inside_to = min(max(width + left - j, inside_from), out_w)
+        cells[:, :, j, :, :, :inside_from] = 0
+        cells[:, :, j, :, :, inside_to:out_w] = 0
     kernel_matrix = kernel.transpose(3, 2, 0, 1).reshape(filters, -1)  # (F, C*kh*kw)
     out = np.einsum("fk,kp->fp", kernel_matrix, columns)  # (F, Ho*row), inner loop along p
     if bias is not None:
