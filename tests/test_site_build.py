@@ -239,10 +239,7 @@ def test_api_page_shows_no_raw_restructuredtext_markup(built_site):
 
 
 def test_api_markup_hook_on_hand_written_html():
-    spec = importlib.util.spec_from_file_location("api_markup_under_test",
-                                                  str(ROOT / "docs" / "hooks" / "api_markup.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _hook("api_markup")
     html_in = ("<p>see :func:<code>conv2d</code> and :class:<code>Dense</code></p>"
                "<td><code>array of shape ``(F,)``</code></td>"
                "<td><code>list of :class:`tinycnn.callbacks.Callback`</code></td>")
@@ -253,9 +250,10 @@ def test_api_markup_hook_on_hand_written_html():
 
 
 # ----------------------------------------------------------------------- the build hook
-def _hook():
-    spec = importlib.util.spec_from_file_location("execute_hook_under_test",
-                                                  str(ROOT / "docs" / "hooks" / "execute.py"))
+def _hook(name: str = "execute"):
+    """The build hook ``docs/hooks/<name>.py``, imported as a module."""
+    spec = importlib.util.spec_from_file_location(name + "_hook_under_test",
+                                                  str(ROOT / "docs" / "hooks" / (name + ".py")))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
