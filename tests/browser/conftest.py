@@ -137,11 +137,12 @@ class RecordedPage:
 
 @pytest.fixture()
 def new_page(browser) -> Iterator[object]:
-    """Factory: ``new_page(init_script=None, viewport=None)`` -> RecordedPage (closed after the test)."""
+    """Factory: ``new_page(init_script=None, viewport=None, **context_options)`` -> RecordedPage
+    (closed after the test); ``context_options`` go to ``browser.new_context`` (e.g. has_touch)."""
     opened: List[RecordedPage] = []
 
-    def make(init_script: Optional[str] = None, viewport: Optional[dict] = None) -> RecordedPage:
-        context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900})
+    def make(init_script: Optional[str] = None, viewport: Optional[dict] = None, **options) -> RecordedPage:
+        context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900}, **options)
         if init_script:
             context.add_init_script(init_script)
         page = context.new_page()

@@ -22,10 +22,15 @@ ACCURACY_BAR = 0.95
 TRAINING_SECONDS = 60.0
 
 
-def _open(new_page, site_url: str, path: str, width: int = 1280, scheme: str = "light"):
+def _open(new_page, site_url: str, path: str, width: int = 1280, scheme: str = "light", use: str = None):
+    """Open a page; with ``use`` (a demo's selector), point at that demo, as a reader who is about to
+    use it: that is the intent that loads Python (the demos compute nothing before)."""
     recorded = new_page(viewport={"width": width, "height": 1000})
     recorded.page.emulate_media(color_scheme=scheme)
     recorded.page.goto(site_url + path)
+    if use:
+        recorded.page.locator(use + " .tcd-status").wait_for(state="attached")
+        recorded.page.hover(use, position={"x": 5, "y": 5})
     return recorded
 
 
@@ -76,7 +81,7 @@ def _correlate(image: np.ndarray, kernel: np.ndarray, stride: int = 1) -> np.nda
 
 # ------------------------------------------------------------------------------------------------
 def test_convolution_explorer_step_mode_reproduces_minus_seven(new_page, site_url):
-    recorded = _open(new_page, site_url, "convolution/")
+    recorded = _open(new_page, site_url, "convolution/", use="#convolution-demo")
     page = recorded.page
     demo = "#convolution-demo"
     _wait_status(page, demo)
@@ -111,7 +116,7 @@ def test_convolution_explorer_step_mode_reproduces_minus_seven(new_page, site_ur
 
 
 def test_convolution_explorer_photo_and_phone_width(new_page, site_url):
-    recorded = _open(new_page, site_url, "convolution/", width=390, scheme="dark")
+    recorded = _open(new_page, site_url, "convolution/", width=390, scheme="dark", use="#convolution-demo")
     page = recorded.page
     demo = "#convolution-demo"
     _wait_status(page, demo)
@@ -125,7 +130,7 @@ def test_convolution_explorer_photo_and_phone_width(new_page, site_url):
 
 
 def test_pooling_explorer_first_window_gives_six(new_page, site_url):
-    recorded = _open(new_page, site_url, "pooling/")
+    recorded = _open(new_page, site_url, "pooling/", use="#pooling-demo")
     page = recorded.page
     demo = "#pooling-demo"
     _wait_status(page, demo)
@@ -146,7 +151,7 @@ def test_pooling_explorer_first_window_gives_six(new_page, site_url):
 
 
 def test_pooling_explorer_real_feature_map_at_phone_width(new_page, site_url):
-    recorded = _open(new_page, site_url, "pooling/", width=390, scheme="dark")
+    recorded = _open(new_page, site_url, "pooling/", width=390, scheme="dark", use="#pooling-demo")
     page = recorded.page
     demo = "#pooling-demo"
     _wait_status(page, demo)
@@ -265,7 +270,7 @@ def test_drawing_a_clear_digit_gets_predicted(new_page, site_url, width):
 def test_architecture_view_shows_the_articles_model(new_page, site_url, path, built_site):
     if 'id="architecture-demo"' not in (built_site / path / "index.html").read_text(encoding="utf-8"):
         pytest.fail(f"the page {path or 'index'} has no architecture demo placeholder")
-    recorded = _open(new_page, site_url, path, width=1280 if path else 390)
+    recorded = _open(new_page, site_url, path, width=1280 if path else 390, use="#architecture-demo")
     page = recorded.page
     demo = "#architecture-demo"
     _wait_status(page, demo)
