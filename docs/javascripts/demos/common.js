@@ -256,6 +256,12 @@
     return JSON.parse(lines[lines.length - 1]);
   }
 
+  /** What an output still to come says: Python may not be loaded yet (it loads on intent). */
+  function pendingText() {
+    const site = window.tinycnnSite;
+    return site && site.state && site.state() === "ready" ? "computing…" : "waiting for Python…";
+  }
+
   function assetURL(path) { return SITE_ROOT + path; }
 
   const jsonCache = new Map();
@@ -341,7 +347,7 @@
 
   window.tinycnnDemos = {
     SITE_ROOT, el, id, select, radios, button, inputOutputPanels, fmt, term, diverging, grey, sequential, css, ink, range,
-    scaleFor, paint, theme, py, python, assetURL, fetchJSON, fetchBase64, status, register,
+    scaleFor, paint, theme, py, python, pendingText, assetURL, fetchJSON, fetchBase64, status, register,
     get lastError() { return lastError; },
   };
 })();
