@@ -1,23 +1,23 @@
 """The site published under a sub-path, as a GitHub project site (https://user.github.io/tinycnn/).
 
 The site is built with ``SITE_URL=http://127.0.0.1:PORT/tinycnn/`` and served under ``/tinycnn/``
-by a tiny server that, like GitHub Pages, answers a missing path with the site's 404.html.
+only (nothing at the server's root), a missing path answered with the site's 404.html like GitHub
+Pages does.
 Oracles: the address the build was given (canonical links, sitemap), the request log (every file
 comes from under /tinycnn/, none from the server's root), the browser's computed styles (the 404
 page is styled) and the hand-worked -7 of the convolution example.
 """
 from __future__ import annotations
 
-import http.server
 import os
 import re
 import subprocess
 import sys
-import threading
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
+
+from .conftest import SiteServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.site, pytest.mark.slow]
 
@@ -25,51 +25,18 @@ ROOT = Path(__file__).resolve().parents[2]
 PREFIX = "/tinycnn/"
 
 
-class _ProjectSite(http.server.SimpleHTTPRequestHandler):
-    """Serves ``folder`` under PREFIX; anything missing gets 404.html with status 404 (GitHub Pages)."""
-
-    folder = Path(".")
-    extensions_map = dict(http.server.SimpleHTTPRequestHandler.extensions_map,
-                          **{".wasm": "application/wasm", ".js": "text/javascript", ".data": "application/octet-stream"})
-
-    def translate_path(self, path: str) -> str:
-        url_path = urlsplit(path).path
-        if not url_path.startswith(PREFIX):
-            return str(self.folder / "__outside_the_site__")
-        self.directory = str(self.folder)
-        return http.server.SimpleHTTPRequestHandler.translate_path(self, "/" + url_path[len(PREFIX):])
-
-    def send_error(self, code, message=None, explain=None):
-        page = self.folder / "404.html"
-        if code != 404 or not page.exists():
-            return super().send_error(code, message, explain)
-        body = page.read_bytes()
-        self.send_response(404)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def project_site(tmp_path_factory):
     folder = tmp_path_factory.mktemp("project-site")
-    handler = type("Handler", (_ProjectSite,), {"folder": folder})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = "http://127.0.0.1:%d%s" % (server.server_address[1], PREFIX)
+    server = SiteServer({PREFIX: folder}, not_found=folder / "404.html")  # the port first: the build needs it
+    base = server.url.rstrip("/") + PREFIX
     env = dict(os.environ, SITE_URL=base, NO_MKDOCS_2_WARNING="1")
     proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-d", str(folder)],
                           cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           universal_newlines=True)
     assert proc.returncode == 0, "mkdocs build with SITE_URL=%s failed:\n%s" % (base, proc.stdout[-5000:])
     yield folder, base
-    server.shutdown()
-    server.server_close()
+    server.close()
 
 
 def test_canonical_links_and_sitemap_use_the_sub_path(project_site):
