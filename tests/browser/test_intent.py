@@ -275,3 +275,23 @@ def test_every_demo_control_is_reached_by_tab_with_a_visible_focus_ring(site_url
     for ring in rings:
         assert ring["visible"] and ring["style"] != "none" and ring["width"] >= 2, ring
         assert ring["contrast"] >= 3, ring  # WCAG 1.4.11: 3:1 against the page
+
+
+def test_the_readers_page_states_the_sizes_of_the_built_site(built_site):
+    """docs/running.md tells readers what Python downloads: its numbers are the built files'."""
+    m = json.loads((built_site / "assets" / "tinycnn" / "runtime.json").read_text())
+    sizes = m["runtime"]["sizes"]
+    editor = sum(p.stat().st_size for p in (built_site / "assets" / "codemirror").rglob("*") if p.is_file())
+    expected = {
+        "the Python runtime (Pyodide 0.17)": sizes["runtime"],
+        "NumPy": sizes["numpy"],
+        "tinycnn and its data (the 8×8 digits)": m["wheelSize"] + sum(item["size"] for item in m["data"]),
+        "Python, in all": sizes["runtime"] + sizes["numpy"] + m["wheelSize"] + sum(item["size"] for item in m["data"]),
+        "the code editor, with Python (until then the code is shown as text)": editor,
+        "matplotlib, only when a cell imports it (the figures)": sizes["load:matplotlib"],
+    }
+    html = (built_site / "running" / "index.html").read_text(encoding="utf-8")
+    rows = {re.sub(r"<[^>]+>", "", a).strip(): re.sub(r"<[^>]+>", "", b).strip()
+            for a, b in re.findall(r"<tr>\s*<td>(.*?)</td>\s*<td[^>]*>(.*?)</td>\s*</tr>", html, re.S)}
+    for step, size in expected.items():
+        assert rows.get(step) == "%.1f MB" % (size / 1e6), (step, rows.get(step), size)
