@@ -27,7 +27,7 @@ def runnable_pages(site: Path) -> List[str]:
     """URL paths (relative to the site root) of every page with a runnable cell."""
     pages = []
     for html in sorted(site.rglob("index.html")):
-        if "data-runnable" in html.read_text(encoding="utf-8"):
+        if '<div class="tc-cell" data-runnable' in html.read_text(encoding="utf-8"):  # not the docs' mention
             folder = html.parent.relative_to(site).as_posix()
             pages.append("" if folder == "." else folder + "/")
     return pages
