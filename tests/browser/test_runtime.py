@@ -328,14 +328,9 @@ def test_blocked_runtime_shows_message_and_keeps_build_outputs(built_site, site_
     assert recorded.foreign_requests() == []
 
 
-def test_modern_pyodide_boots_with_the_same_glue_and_reports_missing_numpy(built_site, new_page, serve):
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "npm_fetch", Path(__file__).resolve().parents[2] / "scripts" / "npm_fetch.py")
-    npm_fetch = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(npm_fetch)
-    modern = npm_fetch.fetch("pyodide@314.0.7")
+def test_modern_pyodide_boots_with_the_same_glue_and_reports_missing_numpy(built_site, new_page, serve,
+                                                                           npm_fetch):
+    modern = npm_fetch("pyodide@314.0.7")
     server = serve({"/": built_site, "/modern-pyodide/": modern})
     recorded = new_page(init_script="window.tinycnnSiteOptions = {runtimeURL: '/modern-pyodide/'};")
     page = recorded.page
