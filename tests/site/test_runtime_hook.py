@@ -62,17 +62,24 @@ def test_only_the_needed_pyodide_files_are_shipped(built_site, hook, npm_fetch):
 
 
 @pytest.mark.sklearn
-def test_digits_file_follows_the_convention(built_site):
-    from sklearn.datasets import load_digits
+def test_digits_file_holds_scikit_learns_digits_for_load_digits(built_site):
+    from sklearn.datasets import load_digits as sk_load_digits
 
-    digits = load_digits()
-    with np.load(built_site / "assets" / "data" / "digits.npz") as data:
-        x, y = data["x"], data["y"]
-    assert x.dtype == np.float32 and x.shape == (1797, 8, 8, 1)
-    assert y.dtype == np.int64 and y.shape == (1797,)
-    assert 0.0 <= x.min() and x.max() == 1.0
+    from tinycnn.datasets import load_digits
+
+    digits = sk_load_digits()
+    path = built_site / "assets" / "data" / "digits.npz"
+    with np.load(path) as data:
+        raw, labels = data["x"], data["y"]
+    # save_digits_npz's compact form: the raw counts 0..16 and the labels, exactly
+    np.testing.assert_array_equal(raw, digits.images)
+    np.testing.assert_array_equal(labels, digits.target)
+    assert path.stat().st_size < 60_000
+    # what the page's load_digits() gives: channels-last float32 in [0, 1]
+    x, y = load_digits(path)
+    assert x.dtype == np.float32 and x.shape == (1797, 8, 8, 1) and x.max() == 1.0
+    np.testing.assert_array_equal(x[..., 0] * 16.0, digits.images)
     np.testing.assert_array_equal(y, digits.target)
-    np.testing.assert_allclose(x[..., 0] * 16.0, digits.images, atol=1e-5)
 
 
 def test_python_cells_and_package_patterns(hook):
