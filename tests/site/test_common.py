@@ -17,10 +17,8 @@ NOT_SETTINGS = {"TINYCNN_PWNED"}
 
 
 @pytest.fixture(scope="module")
-def common():
-    from conftest import load_hook  # tests/conftest.py (pytest puts tests/ on sys.path)
-
-    return load_hook("common")
+def common(hook):
+    return hook("common")
 
 
 def test_settings_table_holds_every_tinycnn_environment_variable_the_code_reads(common):
