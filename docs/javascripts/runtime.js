@@ -7,8 +7,11 @@
  * page bar (Run all, Stop, loading status), and runs the code in a Web Worker with Pyodide
  * (docs/javascripts/tinycnn-worker.js) against the tinycnn wheel built from the checkout.
  *
- * Page API (documented in docs/in-browser.md): window.tinycnnSite = {ready, run, stop, runAll, info}.
- * Options, set before this script loads: window.tinycnnSiteOptions = {runtimeURL, warmup, bytecodeCache}.
+ * Page API (documented in docs/in-browser.md): window.tinycnnSite = {ready, run, stop, runAll, info, cells}.
+ * Options, set before this script loads: window.tinycnnSiteOptions = {runtimeURL, warmup, bytecodeCache}
+ * (warmup is read when the page is idle, so a later script may still set it to false).
+ * Every change of a cell's code (typing, Reset, setCode) fires "tinycnn:cell-change" on document,
+ * detail {index}.
  */
 (function () {
   "use strict";
@@ -16,7 +19,7 @@
 
   const script = document.currentScript;
   const SITE_ROOT = new URL("../", script ? script.src : location.href).href;
-  const OPTIONS = window.tinycnnSiteOptions || {};
+  const OPTIONS = window.tinycnnSiteOptions = window.tinycnnSiteOptions || {};
   const STOPPED_RESET =
     "Stopped. The Python runtime was restarted, so the variables of this page were reset: " +
     "run the cells above again before this one.";
@@ -407,12 +410,18 @@
   function getCode(cell) {
     if (cell.editor) return cell.editor.getValue();
     if (cell.textarea) return cell.textarea.value;
-    return cell.source;
+    return cell.pending != null ? cell.pending : cell.source;
   }
 
   function setCode(cell, code) {
     if (cell.editor) cell.editor.setValue(code);
     else if (cell.textarea) cell.textarea.value = code;
+    else cell.pending = code;  // the editor is not there yet: it starts with this code
+    codeChanged(cell);
+  }
+
+  function codeChanged(cell) {
+    document.dispatchEvent(new CustomEvent("tinycnn:cell-change", { detail: { index: cells.indexOf(cell) } }));
   }
 
   async function copyCode(cell) {
@@ -450,9 +459,10 @@
     };
     if (highlight) highlight.replaceWith(holder);
     else cell.root.insertBefore(holder, cell.toolbar);
+    const initial = getCode(cell);
     if (CodeMirror) {
       cell.editor = CodeMirror(holder, {
-        value: cell.source,
+        value: initial,
         mode: "python",
         lineNumbers: true,
         indentUnit: 4,
@@ -461,11 +471,15 @@
         extraKeys: keys,
         screenReaderLabel: `Code of cell ${cell.number}. Shift+Enter runs it, Escape leaves the editor.`,
       });
+      cell.editor.on("changes", (cm, changes) => {
+        if (changes.some((change) => change.origin !== "setValue")) codeChanged(cell);
+      });
     } else {  // the editor could not be loaded: a plain text area still lets the reader edit and run
       const area = el("textarea", { class: "tc-plain-editor", spellcheck: "false",
         "aria-label": `Code of cell ${cell.number}. Shift+Enter runs it, Escape leaves the editor.` });
-      area.value = cell.source;
-      area.rows = Math.min(30, cell.source.split("\n").length + 1);
+      area.value = initial;
+      area.rows = Math.min(30, initial.split("\n").length + 1);
+      area.addEventListener("input", () => codeChanged(cell));
       area.addEventListener("keydown", (event) => {
         if (event.key === "Enter" && (event.shiftKey || event.ctrlKey || event.metaKey)) {
           event.preventDefault();
@@ -603,11 +617,11 @@
           await new Promise((resolve) => setTimeout(resolve, 0));
         }
       });
-    const warm = OPTIONS.warmup !== false &&
+    const warm = () => OPTIONS.warmup !== false &&
       !(navigator.connection && navigator.connection.saveData);
-    if (warm && kernel.state === "idle") {
+    if (warm() && kernel.state === "idle") {
       const idle = window.requestIdleCallback || ((fn) => setTimeout(fn, 1500));
-      idle(() => { if (kernel.state === "idle") kernel.ensure().catch(() => {}); }, { timeout: 4000 });
+      idle(() => { if (kernel.state === "idle" && warm()) kernel.ensure().catch(() => {}); }, { timeout: 4000 });
     }
   }
 
@@ -629,6 +643,11 @@
         tinycnn: i.tinycnn || (manifestCache ? manifestCache.tinycnn : null),
         bytecodeCache: i.bytecodeCache || null };
     },
+    /** The page's runnable cells, in order: [{index, root, code(), setCode(text), original}]
+     *  (original: the source the site was built with; setCode works before the editor exists). */
+    cells: () => cells.map((cell, index) => ({
+      index, root: cell.root, original: cell.source,
+      code: () => getCode(cell), setCode: (text) => setCode(cell, String(text)) })),
     /** State of the runtime: "idle" | "loading" | "ready" | "failed". */
     state: () => kernel.state,
     /** When each loading step happened, in ms since navigation: {start, spawn, runtime, numpy, tinycnn,
