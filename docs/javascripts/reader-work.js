@@ -206,7 +206,11 @@
     const close = el("button", { type: "button", class: "tc-work-close", "aria-label": "Close this message" }, "×");
     close.addEventListener("click", () => showNotice(kind, null));
     box.appendChild(close);
-    page.bar.after(box);
+    let last = page.bar;  // below the page bar and the notices already shown, in order
+    while (last.nextElementSibling && last.nextElementSibling.classList.contains("tc-work-notice")) {
+      last = last.nextElementSibling;
+    }
+    last.after(box);
     page.notices[kind] = box;
   }
 
@@ -335,14 +339,28 @@
     ]);
   }
 
+  let pendingLink = null;  // a link pasted over the open page, not opened yet
+  // fragment -> the notices it gave: a link is applied once, even when the page is rendered again
+  const handledLinks = new Map();
+
   async function openSharedLink(fragment) {
     const current = page;
+    const seen = handledLinks.get(fragment);
+    if (seen) {  // already applied (and saved): the page restored it from storage; say it again
+      history.replaceState(history.state, "", location.href.split("#")[0]);
+      for (const [kind, parts] of seen) showNotice(kind, parts);
+      offerAside();
+      return;
+    }
+    const notices = [];
+    handledLinks.set(fragment, notices);
+    const notify = (kind, parts) => { notices.push([kind, parts]); showNotice(kind, parts); };
     let shared;
     try {
       shared = await decodeEdits(fragment);
     } catch (error) {
       if (current !== page) return;
-      showNotice("share", [`This link was meant to show edited cells, but they could not be read (${error.message}; ` +
+      notify("share", [`This link was meant to show edited cells, but they could not be read (${error.message}; ` +
         "the link may be cut short or damaged). The page shows its own code."]);
       return;
     } finally {
@@ -361,7 +379,7 @@
     let aside = false;
     if (ownCount && !same) aside = writeEntry(ASIDE_PREFIX + page.path, own);
     if (ownCount && !same && !aside) {
-      showNotice("share", ["This link shows edited cells, but your own saved edits of this page could not " +
+      notify("share", ["This link shows edited cells, but your own saved edits of this page could not " +
         "be put aside (this browser's storage refused), so the link's edits were not applied."]);
       return;
     }
@@ -373,7 +391,7 @@
       "to run them. Reset page puts the original code back.",
     ];
     if (missing) parts.push(` ${plural(missing, "edited cell")} of the link no longer exist${missing === 1 ? "s" : ""} on this page.`);
-    showNotice("share", parts);
+    notify("share", parts);
     if (aside) offerAside();
   }
 
@@ -411,9 +429,9 @@
   }
 
   function notebookMeta() {
-    const tag = document.querySelector("script.tc-notebook-meta");
-    if (!tag) return null;
-    try { return JSON.parse(tag.textContent); } catch (error) { return null; }
+    // not a <script>: Material's instant navigation re-creates scripts without their type
+    const tag = document.querySelector(".tc-notebook-meta[data-prose]");
+    return tag ? { prose: tag.getAttribute("data-prose") } : null;
   }
 
   async function notebook() {
@@ -552,7 +570,8 @@
     if (page) save();  // the previous page (instant navigation)
     const bar = cells[0].root.parentNode.querySelector(".tc-pagebar") || document.querySelector(".tc-pagebar");
     if (!bar) return;
-    const fragment = location.hash.startsWith(SHARE_PREFIX) ? location.hash.slice(SHARE_PREFIX.length) : null;
+    const fragment = location.hash.startsWith(SHARE_PREFIX) ? location.hash.slice(SHARE_PREFIX.length) : pendingLink;
+    pendingLink = null;
     if (fragment != null) window.tinycnnSiteOptions.warmup = false;  // a link runs and loads nothing by itself
     page = { path: pageKey(), cells: [], edits: {}, timer: null, dirty: false, notices: {}, bar,
       buildOutputs: cells.map((cell) => buildOutputs(cell.root)) };
@@ -589,10 +608,21 @@
   }
 
   document.addEventListener("tinycnn:cell-change", onCellChange);
-  window.addEventListener("hashchange", () => {  // a shared link pasted over the open page
-    if (!page || !location.hash.startsWith(SHARE_PREFIX)) return;
-    save();
-    openSharedLink(location.hash.slice(SHARE_PREFIX.length));
+  window.addEventListener("hashchange", () => {
+    // A shared link pasted over the open page. Material's instant navigation usually renders the
+    // page again (then enhance() opens the link); if it has not after a moment, open it here.
+    if (!location.hash.startsWith(SHARE_PREFIX)) return;
+    const fragment = location.hash.slice(SHARE_PREFIX.length);
+    const current = page;
+    pendingLink = fragment;  // enhance() takes it if the page is rendered again
+    setTimeout(() => {
+      if (pendingLink !== fragment) return;
+      pendingLink = null;
+      if (page && page === current && document.contains(page.bar) && !handledLinks.has(fragment)) {
+        save();
+        openSharedLink(fragment);
+      }
+    }, 1000);
   });
   window.addEventListener("pagehide", save);
   document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden") save(); });
