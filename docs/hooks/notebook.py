@@ -5,13 +5,14 @@ For every page with runnable cells it writes ``assets/tinycnn/notebooks/<page>.j
     {"title": ..., "url": ..., "install": "pip install tinycnn matplotlib",
      "prose": [markdown before cell 1, between cells 1 and 2, ..., after the last cell]}
 
-and puts ``<script type="application/json" class="tc-notebook-meta">{"prose": <that file,
-relative to the site root>}</script>`` into the page. ``docs/javascripts/reader-work.js`` fetches
+and puts ``<div class="tc-notebook-meta" hidden data-prose="<that file, relative to the site
+root>">`` into the page (not a ``<script>``: Material's instant navigation re-creates scripts
+without their ``type``, and would run JSON as JavaScript). ``docs/javascripts/reader-work.js`` fetches
 the file only when the reader asks for the notebook, and builds it with the cells' code (the
 reader's edits included) and their build-time outputs (from the page).
 
-The cells are found by the build's own fence parser (``execute.find_and_tag_cells``), so the
-prose is exactly the Markdown around the cells that run. MkDocs-only syntax is rewritten for
+The cells are found by the build's one fence parser (``common.find_cells``), so the prose is
+exactly the Markdown around the cells that run. MkDocs-only syntax is rewritten for
 Jupyter: content tabs (``=== "Title"``) become bold titles, admonitions (``!!! note "Title"``)
 become block quotes, links to other pages point at the published site, and ``\\( \\)`` /
 ``\\[ \\]`` math becomes ``$ $`` / ``$$ $$``. This hook must run before ``execute.py`` (which
@@ -19,24 +20,16 @@ rewrites the cells' fences).
 """
 from __future__ import annotations
 
-import importlib.util
+import html
 import json
 import re
 from pathlib import Path
 from typing import Any, Dict, List
 
-HOOKS = Path(__file__).resolve().parent
+import common
+from mkdocs.exceptions import PluginError
+
 NOTEBOOK_DIR = "assets/tinycnn/notebooks"
-
-
-def _load(name: str, path: Path) -> Any:
-    spec = importlib.util.spec_from_file_location(name, str(path))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
-
-
-_execute = _load("tinycnn_site_execute_for_notebooks", HOOKS / "execute.py")
 
 _BLOCK_START = re.compile(r'^(?P<kind>===|!!!|\?\?\?\+?)[ \t]+(?P<rest>.*)$')
 _TITLE = re.compile(r'^(?P<type>[\w-]+)?(?:[ \t]+[\w-]+)*[ \t]*(?:"(?P<title>[^"]*)")?[ \t]*$')
@@ -87,6 +80,8 @@ def _blocks_for_jupyter(lines: List[str]) -> List[str]:
 def markdown_for_jupyter(markdown: str, site_url: str) -> str:
     """One prose segment of a page, rewritten so that Jupyter renders it."""
     text = "\n".join(_blocks_for_jupyter(markdown.split("\n")))
+    text = re.sub(r"^([ \t]*(?:`{3,}|~{3,})[ \t]*)python[ \t]+norun[ \t]*$", r"\1python", text,
+                  flags=re.MULTILINE)  # a block shown, not run, in the page: plain Python here
     text = re.sub(r"\\\((.+?)\\\)", lambda m: "$%s$" % m.group(1).strip(), text, flags=re.DOTALL)
     text = re.sub(r"\\\[(.+?)\\\]", lambda m: "$$%s$$" % m.group(1).strip(), text, flags=re.DOTALL)
     if site_url:
@@ -98,24 +93,14 @@ def markdown_for_jupyter(markdown: str, site_url: str) -> str:
 
 def split_prose(markdown: str) -> List[str]:
     """The Markdown around the page's cells: one segment more than there are cells."""
-    _, cells = _execute.find_and_tag_cells(markdown)
     lines = markdown.split("\n")
     segments: List[str] = []
     start = 0
-    for cell in cells:
-        opening = cell.line - 1
-        # the body has as many lines as the source; an empty body: the fence closes right away
-        empty = cell.source == "" and _is_fence(lines[opening + 1])
-        closing = opening + 1 + (0 if empty else cell.source.count("\n") + 1)
-        segments.append("\n".join(lines[start:opening]))
-        start = closing + 1
+    for cell in common.find_cells(markdown, PluginError):
+        segments.append("\n".join(lines[start:cell.start]))
+        start = cell.end + 1
     segments.append("\n".join(lines[start:]))
     return segments
-
-
-def _is_fence(line: str) -> bool:
-    stripped = line.strip()
-    return len(stripped) >= 3 and (set(stripped) == {"`"} or set(stripped) == {"~"})
 
 
 def requirements(sources: List[str]) -> List[str]:
@@ -143,7 +128,7 @@ def _json_name(src_uri: str) -> str:
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     if not page.file.src_uri.endswith(".md"):
         return markdown
-    _, cells = _execute.find_and_tag_cells(markdown)
+    cells = common.find_cells(markdown, PluginError)
     if not cells:
         return markdown
     site_url = config.get("site_url") or ""
@@ -160,8 +145,8 @@ def on_page_content(page_html: str, page: Any, config: Any, files: Any) -> str:
     info = _pages.get(page.file.src_uri)
     if info is None:
         return page_html
-    meta = json.dumps({"prose": _json_name(page.file.src_uri)})
-    return page_html + '<script type="application/json" class="tc-notebook-meta">%s</script>' % meta
+    return page_html + '<div class="tc-notebook-meta" hidden data-prose="%s"></div>' % html.escape(
+        _json_name(page.file.src_uri), quote=True)
 
 
 def on_post_page(output: str, page: Any, config: Any) -> str:
