@@ -33,15 +33,7 @@
   const SAVE_DELAY_MS = 400;
   const site = window.tinycnnSite;
 
-  function el(tag, attributes, text) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(attributes || {})) {
-      if (value === true) node.setAttribute(key, "");
-      else if (value !== false && value != null) node.setAttribute(key, value);
-    }
-    if (text != null) node.textContent = text;
-    return node;
-  }
+  const el = site.element;  // runtime.js's DOM helper
 
   /** A short, stable hash of a cell's source (53-bit cyrb53, as 14 hex digits). */
   function hashText(text) {

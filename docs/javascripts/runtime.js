@@ -652,6 +652,8 @@
     cells: () => cells.map((cell, index) => ({
       index, root: cell.root, original: cell.source,
       code: () => getCode(cell), setCode: (text) => setCode(cell, String(text)) })),
+    /** DOM helper for the site's scripts: element(tag, {attribute: value}, text). */
+    element: el,
     /** State of the runtime: "idle" | "loading" | "ready" | "failed". */
     state: () => kernel.state,
     /** When each loading step happened, in ms since navigation: {start, spawn, runtime, numpy, tinycnn,
