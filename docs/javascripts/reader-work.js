@@ -415,10 +415,7 @@
     return outputs;
   }
 
-  function lines(text) {
-    const parts = text.split("\n");
-    return parts.map((line, i) => (i < parts.length - 1 ? line + "\n" : line)).filter((line) => line !== "");
-  }
+  function lines(text) { return text; }  // nbformat takes a cell's source as one string
 
   function notebookMeta() {
     // not a <script>: Material's instant navigation re-creates scripts without their type

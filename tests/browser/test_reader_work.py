@@ -255,7 +255,7 @@ def _notebook(page) -> dict:
     import nbformat
 
     data = page.evaluate("tinycnnSite.notebook()")
-    notebook = nbformat.from_dict(data)
+    notebook = nbformat.reads(json.dumps(data), as_version=4)  # as Jupyter opens the file
     nbformat.validate(notebook)
     return notebook
 
@@ -292,10 +292,12 @@ def test_every_page_exports_a_notebook_that_validates_and_runs(site_url, new_pag
     count = page.locator(".tc-cell[data-runnable]").count()
     originals = [original_of(page, i) for i in range(count)]
     type_at_end(page, 0, "\nprint('reader was here')")
+    edited = code_of(page, 0)  # as typed (the editor may indent the new line)
+    assert edited != originals[0] and edited.rstrip().endswith("print('reader was here')")
     notebook = _notebook(page)
     code = [c for c in notebook.cells if c.cell_type == "code"]
     markdown = [c for c in notebook.cells if c.cell_type == "markdown"]
-    assert [_text(c.source) for c in code] == [originals[0] + "\nprint('reader was here')"] + originals[1:]
+    assert [_text(c.source) for c in code] == [edited] + originals[1:]
     assert code[0].outputs == [] and code[0].metadata["tinycnn"]["edited"] is True
     assert "pip install tinycnn" in _text(markdown[0].source)
     title = page.locator("article h1").first.evaluate("(h) => h.firstChild.textContent").strip()
