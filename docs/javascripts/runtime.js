@@ -17,6 +17,8 @@
  * touch on a cell or a demo, "Load Python now", the remembered preference) and calls loadPython().
  * Until then the cells show the build's highlighted code and outputs; only the small runtime.json
  * (sizes and versions for the page bar) is read.
+ * tinycnnSite.cells() lists the page's cells; every change of a cell's code (typing, Reset,
+ * setCode) fires "tinycnn:cell-change" on document, detail {index}.
  */
 (function () {
   "use strict";
@@ -24,7 +26,7 @@
 
   const script = document.currentScript;
   const SITE_ROOT = new URL("../", script ? script.src : location.href).href;
-  const OPTIONS = window.tinycnnSiteOptions || {};
+  const OPTIONS = window.tinycnnSiteOptions = window.tinycnnSiteOptions || {};
   const STOPPED_RESET =
     "Stopped. The Python runtime was restarted, so the variables of this page were reset: " +
     "run the cells above again before this one.";
@@ -428,12 +430,18 @@
   function getCode(cell) {
     if (cell.editor) return cell.editor.getValue();
     if (cell.textarea) return cell.textarea.value;
-    return cell.source;
+    return cell.pending != null ? cell.pending : cell.source;
   }
 
   function setCode(cell, code) {
     if (cell.editor) cell.editor.setValue(code);
     else if (cell.textarea) cell.textarea.value = code;
+    else cell.pending = code;  // the editor is not there yet: it starts with this code
+    codeChanged(cell);
+  }
+
+  function codeChanged(cell) {
+    document.dispatchEvent(new CustomEvent("tinycnn:cell-change", { detail: { index: cells.indexOf(cell) } }));
   }
 
   async function copyCode(cell) {
@@ -480,9 +488,10 @@
     };
     if (highlight) highlight.replaceWith(holder);
     else cell.root.insertBefore(holder, cell.toolbar);
+    const initial = getCode(cell);
     if (CodeMirror) {
       cell.editor = CodeMirror(holder, {
-        value: cell.source,
+        value: initial,
         mode: "python",
         lineNumbers: true,
         indentUnit: 4,
@@ -495,11 +504,15 @@
       cell.editor.on("focus", () => editing(true));
       cell.editor.on("blur", () => editing(false));
       if (hadFocus) cell.editor.focus();
+      cell.editor.on("changes", (cm, changes) => {
+        if (changes.some((change) => change.origin !== "setValue")) codeChanged(cell);
+      });
     } else {  // the editor could not be loaded: a plain text area still lets the reader edit and run
       const area = el("textarea", { class: "tc-plain-editor", spellcheck: "false",
         "aria-label": `Code of cell ${cell.number}. Shift+Enter runs it, Escape leaves the editor.` });
-      area.value = cell.source;
-      area.rows = Math.min(30, cell.source.split("\n").length + 1);
+      area.value = initial;
+      area.rows = Math.min(30, initial.split("\n").length + 1);
+      area.addEventListener("input", () => codeChanged(cell));
       area.addEventListener("keydown", (event) => {
         if (event.key === "Enter" && (event.shiftKey || event.ctrlKey || event.metaKey)) {
           event.preventDefault();
@@ -690,6 +703,13 @@
         tinycnn: i.tinycnn || (manifestCache ? manifestCache.tinycnn : null),
         bytecodeCache: i.bytecodeCache || null };
     },
+    /** The page's runnable cells, in order: [{index, root, code(), setCode(text), original}]
+     *  (original: the source the site was built with; setCode works before the editor exists). */
+    cells: () => cells.map((cell, index) => ({
+      index, root: cell.root, original: cell.source,
+      code: () => getCode(cell), setCode: (text) => setCode(cell, String(text)) })),
+    /** DOM helper for the site's scripts: element(tag, {attribute: value}, text). */
+    element: el,
     /** State of the runtime: "idle" | "loading" | "ready" | "failed". */
     state: () => kernel.state,
     /** When each loading step happened, in ms since navigation: {start, spawn, runtime, numpy, tinycnn,
