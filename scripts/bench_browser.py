@@ -113,10 +113,10 @@ def bench_layers(repeats=30):
     for layer in bench_model.layers:  # the layer-by-layer path (what training runs)
         timings["layer " + layer.name] = median_ms(lambda: layer.forward(x, training=False))
         x = layer.forward(x, training=False)
-    # the steps of predict's wide-rows path (tinycnn/browser_inference.py)
-    from tinycnn.functional import wide_rows
+    # the steps of predict's wide-rows path (tinycnn/fast/browser_inference.py)
+    from tinycnn.fast import wide_rows
     conv1, _, conv2, _, flatten, dense = bench_model.layers
-    planes = wide_rows.from_batch(bench_x[:32])
+    planes = wide_rows.batch_to_planes(bench_x[:32])
     conv = lambda layer, p: wide_rows.conv2d(p, layer.kernel, layer.bias, "same", step_multiple=2)
     pool = lambda rows: wide_rows.max_pool(rows, (2, 2), relu_after=True)
     rows1 = conv(conv1, planes)

@@ -1,4 +1,4 @@
-"""The browser's inference path (tinycnn/browser_inference.py, tinycnn/functional/wide_rows.py).
+"""The browser's inference path (tinycnn/fast/browser_inference.py, tinycnn/fast/wide_rows.py).
 
 In the page ``Sequential.predict`` runs stride-1 convolutions, their activations and the max
 pooling after them in the "wide rows" layout. Here that path is switched on natively
@@ -17,8 +17,8 @@ except ImportError:  # Python 3.8 + NumPy 1.17 runs: collected, then deselected 
     torch = TF = None
 
 import tinycnn
-from tinycnn import browser_inference
-from tinycnn.functional import convolution, wide_rows
+from tinycnn import fast
+from tinycnn.fast import browser_inference, relu, wide_rows
 from tinycnn.layers import (
     AveragePooling2D,
     Conv2D,
@@ -34,7 +34,7 @@ from test_torch_oracle import torch_avg_pool, torch_max_pool, torch_pad
 @pytest.fixture
 def browser_path(monkeypatch):
     """Switch the browser's formulation on and count the wide-rows convolutions it runs."""
-    monkeypatch.setattr(convolution, "CONV_STRATEGY", "axpy")
+    monkeypatch.setattr(fast, "CONV_STRATEGY", "axpy")
     calls = []
     original = wide_rows.conv2d
 
@@ -172,7 +172,7 @@ def test_training_and_layer_outputs_keep_the_layer_by_layer_path(browser_path):
 
 
 def test_not_used_natively():
-    assert convolution.CONV_STRATEGY == "blas" and not browser_inference.applies()
+    assert fast.CONV_STRATEGY == "blas" and not browser_inference.applies()
 
 
 # ----------------------------------------------------------------------------- hand-worked numbers
@@ -222,11 +222,10 @@ def test_max_pool_without_relu_keeps_negative_maxima():
 
 def test_relu_in_place_hand_worked():
     values = np.array([[[-0.0, -np.inf, 2.5, -3.0, 1e-45, np.inf]]], dtype=np.float32)
-    out = wide_rows.relu(wide_rows.WideRows(values.copy(), 1, 6, 6)).data
+    out = relu.relu_in_place_on_bits(values.copy())
     np.testing.assert_array_equal(out[0, 0], np.array([0, 0, 2.5, 0, 1e-45, np.inf], np.float32))
     assert not np.signbit(out).any()
-    with_nan = wide_rows.relu(wide_rows.WideRows(
-        np.array([[[np.nan, -1.0, 2.0]]], dtype=np.float32), 1, 3, 3)).data
+    with_nan = relu.relu_in_place_on_bits(np.array([[[np.nan, -1.0, 2.0]]], dtype=np.float32))
     assert np.isnan(with_nan[0, 0, 0]) and with_nan[0, 0, 1] == 0.0 and with_nan[0, 0, 2] == 2.0
 
 
@@ -236,7 +235,7 @@ def test_wide_rows_conv_hand_worked():
     window = np.array([[3, 1, 1], [1, 0, 7], [2, 3, 5]], dtype=np.float32)
     batch = np.stack([window, window[:, ::-1]])[..., None]  # (2, 3, 3, 1)
     kernel = np.array([[1, 0, -1]] * 3, dtype=np.float32)[:, :, None, None]
-    rows = wide_rows.conv2d(wide_rows.from_batch(batch), kernel, np.array([0.5], np.float32),
+    rows = wide_rows.conv2d(wide_rows.batch_to_planes(batch), kernel, np.array([0.5], np.float32),
                             "valid")
     np.testing.assert_array_equal(rows.to_batch().ravel(), [-7 + 0.5, 7 + 0.5])
 

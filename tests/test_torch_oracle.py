@@ -200,8 +200,8 @@ def test_non_finite_gradients_flow_only_where_torch_sends_them(in_browser, monke
     """ReLU and max pooling pass an inf or NaN gradient on only where it flows (the positive
     inputs, the window's winner) and give exactly 0 elsewhere, as PyTorch does -- with both of
     keep_where's formulations (native, and the one Pyodide runs)."""
-    from tinycnn.functional import _platform
-    monkeypatch.setattr(_platform, "IN_BROWSER", in_browser)
+    from tinycnn.fast import platform
+    monkeypatch.setattr(platform, "IN_BROWSER", in_browser)
     rng = np.random.default_rng(12)
     x = rng.permutation(np.arange(-8.0, 8.0)).reshape(1, 4, 4, 1)  # distinct values
     grad_out = np.full((1, 4, 4, 1), np.inf)
