@@ -68,19 +68,11 @@ FIRST_CELL = ("from tinycnn.functional import conv2d\n"
 TINYCNN_SETUP = """
 import time
 import numpy as np
-from tinycnn.layers import Conv2D, Dense, Flatten, MaxPooling2D
-from tinycnn.models import Sequential
+from tinycnn.models import lenet
 from tinycnn.optimizers import SGD
 from tinycnn.utils import set_random_seed
 set_random_seed(0)
-bench_model = Sequential([
-    Conv2D(8, 5, padding="same", activation="relu", input_shape=(28, 28, 1)),
-    MaxPooling2D(2),
-    Conv2D(16, 5, padding="same", activation="relu"),
-    MaxPooling2D(2),
-    Flatten(),
-    Dense(10, activation="softmax"),
-])
+bench_model = lenet()  # Conv 8@5x5 same relu, pool 2, Conv 16@5x5 same relu, pool 2, Dense 10
 bench_model.compile(optimizer=SGD(learning_rate=0.01), loss="categorical_crossentropy")
 _rng = np.random.RandomState(0)
 bench_x = _rng.random_sample((BATCHES * 32, 28, 28, 1)).astype(np.float32)

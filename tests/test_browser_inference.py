@@ -28,7 +28,7 @@ from tinycnn.layers import (
     MaxPooling2D,
 )
 
-from test_torch_oracle import torch_avg_pool, torch_max_pool, torch_pad
+from oracles import torch_predict
 
 
 @pytest.fixture
@@ -46,48 +46,8 @@ def browser_path(monkeypatch):
     return calls
 
 
-TORCH_ACTIVATIONS = {
-    "relu": lambda t: torch.relu(t),
-    "sigmoid": lambda t: torch.sigmoid(t),
-    "tanh": lambda t: torch.tanh(t),
-    "linear": lambda t: t,
-    "softmax": lambda t: torch.softmax(t, dim=1),
-}
-
-
-def torch_predict(model, x: np.ndarray) -> np.ndarray:
-    """The model's layers written with PyTorch ops on NCHW float64 tensors."""
-    h = torch.tensor(np.ascontiguousarray(x.transpose(0, 3, 1, 2)), dtype=torch.float64)
-    for layer in model.layers:
-        if isinstance(layer, Conv2D):
-            kernel = torch.tensor(layer.kernel.transpose(3, 2, 0, 1).astype(np.float64))
-            bias = None if layer.bias is None else torch.tensor(layer.bias.astype(np.float64))
-            h = TF.conv2d(torch_pad(h, layer.kernel_size, layer.strides, layer.padding), kernel,
-                          bias, stride=layer.strides)
-            h = TORCH_ACTIVATIONS[layer.activation.name](h)
-        elif isinstance(layer, MaxPooling2D):
-            h = torch_max_pool(h, layer.pool_size, layer.strides, layer.padding)
-        elif isinstance(layer, AveragePooling2D):
-            h = torch_avg_pool(h, layer.pool_size, layer.strides, layer.padding)
-        elif isinstance(layer, Flatten):
-            h = h.permute(0, 2, 3, 1).reshape(h.shape[0], -1)
-        elif isinstance(layer, Dense):
-            h = TF.linear(h, torch.tensor(layer.kernel.T.astype(np.float64)),
-                          torch.tensor(layer.bias.astype(np.float64)))
-            h = TORCH_ACTIVATIONS[layer.activation.name](h)
-        elif not isinstance(layer, Dropout):  # Dropout: identity at inference
-            raise AssertionError(f"no torch translation for {layer!r}")
-    out = h.numpy()
-    return out.transpose(0, 2, 3, 1) if out.ndim == 4 else out
-
-
 def lenet(dtype):
-    return [Conv2D(8, 5, padding="same", activation="relu", input_shape=(28, 28, 1), dtype=dtype),
-            MaxPooling2D(2, dtype=dtype),
-            Conv2D(16, 5, padding="same", activation="relu", dtype=dtype),
-            MaxPooling2D(2, dtype=dtype),
-            Flatten(dtype=dtype),
-            Dense(10, activation="softmax", dtype=dtype)]
+    return tinycnn.models.lenet(dtype=dtype).layers  # the benchmark model, from the model zoo
 
 
 MODELS = {

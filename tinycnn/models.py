@@ -561,3 +561,9 @@ class Sequential:
 
 
 __all__ = ["Sequential"]
+
+
+# The model zoo (tinycnn/zoo.py) builds on Sequential, so it is imported last (no cycle).
+from .zoo import article_cnn, lenet, output_layer, small_cnn  # noqa: E402
+
+__all__ += ["article_cnn", "lenet", "small_cnn", "output_layer"]

@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests"))  # the PyTorch translation of a model lives there
+sys.path.insert(0, str(ROOT / "tests"))  # tests/oracles.py: the PyTorch translation of a model
 
-from test_browser_inference import torch_predict  # noqa: E402
+from oracles import torch_predict  # noqa: E402
 from .test_data_in_pyodide import run_in_bare_pyodide  # noqa: E402
 
 import tinycnn  # noqa: E402
