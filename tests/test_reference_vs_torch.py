@@ -9,22 +9,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-try:
-    import torch
-    import torch.nn.functional as TF
-except ImportError:  # Python 3.8 + NumPy 1.17 runs: collected, then deselected by -m "not torch"
-    torch = TF = None
-
 from tinycnn.functional import reference
 
-from oracles import (
+from oracles import (  # torch and TF are None without PyTorch (Python 3.8 runs deselect these)
     CONV_CASES,
     POOL_CASES,
+    TF,
     close,
     from_nchw,
     to_nchw,
     torch_avg_pool,
     torch_max_pool,
+    torch,
     torch_pad,
 )
 
