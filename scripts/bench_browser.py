@@ -75,19 +75,11 @@ FIRST_CELL = ("from tinycnn.functional import conv2d\n"
 TINYCNN_SETUP = """
 import time
 import numpy as np
-from tinycnn.layers import Conv2D, Dense, Flatten, MaxPooling2D
-from tinycnn.models import Sequential
+from tinycnn.models import lenet
 from tinycnn.optimizers import SGD
 from tinycnn.utils import set_random_seed
 set_random_seed(0)
-bench_model = Sequential([
-    Conv2D(8, 5, padding="same", activation="relu", input_shape=(28, 28, 1)),
-    MaxPooling2D(2),
-    Conv2D(16, 5, padding="same", activation="relu"),
-    MaxPooling2D(2),
-    Flatten(),
-    Dense(10, activation="softmax"),
-])
+bench_model = lenet()  # Conv 8@5x5 same relu, pool 2, Conv 16@5x5 same relu, pool 2, Dense 10
 bench_model.compile(optimizer=SGD(learning_rate=0.01), loss="categorical_crossentropy")
 _rng = np.random.RandomState(0)
 bench_x = _rng.random_sample((BATCHES * 32, 28, 28, 1)).astype(np.float32)
@@ -120,10 +112,10 @@ def bench_layers(repeats=30):
     for layer in bench_model.layers:  # the layer-by-layer path (what training runs)
         timings["layer " + layer.name] = median_ms(lambda: layer.forward(x, training=False))
         x = layer.forward(x, training=False)
-    # the steps of predict's wide-rows path (tinycnn/browser_inference.py)
-    from tinycnn.functional import wide_rows
+    # the steps of predict's wide-rows path (tinycnn/fast/browser_inference.py)
+    from tinycnn.fast import wide_rows
     conv1, _, conv2, _, flatten, dense = bench_model.layers
-    planes = wide_rows.from_batch(bench_x[:32])
+    planes = wide_rows.batch_to_planes(bench_x[:32])
     conv = lambda layer, p: wide_rows.conv2d(p, layer.kernel, layer.bias, "same", step_multiple=2)
     pool = lambda rows: wide_rows.max_pool(rows, (2, 2), relu_after=True)
     rows1 = conv(conv1, planes)
