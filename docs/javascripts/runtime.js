@@ -7,7 +7,7 @@
  * page bar (Run all, Stop, loading status), and runs the code in a Web Worker with Pyodide
  * (docs/javascripts/tinycnn-worker.js) against the tinycnn wheel built from the checkout.
  *
- * Page API (documented in docs/in-browser.md): window.tinycnnSite = {ready, run, stop, runAll, info}.
+ * Page API (documented in docs/in-browser.md): window.tinycnnSite = {ready, run, runIn, editor, stop, runAll, info}.
  * Options, set before this script loads: window.tinycnnSiteOptions = {runtimeURL, warmup, bytecodeCache}.
  */
 (function () {
@@ -214,11 +214,12 @@
       throw new Error(message);
     },
 
-    exec(code, namespace, cellName, onStream) {
+    exec(code, namespace, cellName, onStream, fresh) {
       return this.ensure().then(() => new Promise((resolve) => {
         const id = this.nextId++;
         this.pending.set(id, resolve);
         if (onStream) this.listeners.set(id, onStream);
+        if (fresh) this.worker.postMessage({ type: "forget", namespace });  // start from an empty namespace
         this.worker.postMessage({ type: "run", id, code, namespace, cellName });
         renderStatus();
       }), (error) => {
@@ -289,6 +290,25 @@
   function publicOutput(output) {
     return { stdout: output.stdout, stderr: output.stderr, result: output.result, error: output.error,
       images: output.images || [] };
+  }
+
+  function runIn(namespace, code, options) {
+    // Runs code in a named namespace of its own (not the page's), optionally emptied first
+    // (fresh) and stopped after timeoutSeconds (then {timedOut: true, restarted}: restarted means
+    // the worker was restarted, so every namespace, the page's too, is gone).
+    const opts = options || {};
+    return enqueue(async () => {
+      await kernel.ensure();  // loading Python does not count towards the time limit
+      const resets = kernel.resets;
+      const run = kernel.exec(String(code), "runIn:" + String(namespace), opts.cellName || "<run>", null, opts.fresh);
+      if (!(opts.timeoutSeconds > 0)) return publicOutput(await run);
+      let timedOut = false;
+      const timer = setTimeout(() => { timedOut = true; kernel.stop(); }, opts.timeoutSeconds * 1000);
+      const output = publicOutput(await run);
+      clearTimeout(timer);
+      if (timedOut) Object.assign(output, { timedOut: true, restarted: kernel.resets > resets });
+      return output;
+    });
   }
 
   // ------------------------------------------------------------------------------------------
@@ -433,51 +453,62 @@
     setTimeout(() => { cell.copy.textContent = "Copy"; }, 1500);
   }
 
-  function attachEditor(cell, CodeMirror) {
-    const highlight = cell.root.querySelector(".highlight");
-    const holder = el("div", { class: "tc-editor" });
-    const keys = {
-      "Shift-Enter": () => { runCell(cell).catch(() => {}); },
-      "Ctrl-Enter": () => { runCell(cell).catch(() => {}); },
-      "Cmd-Enter": () => { runCell(cell).catch(() => {}); },
-      "Esc": (cm) => { cm.getInputField().blur(); cell.run.focus(); },
-      "Tab": (cm) => {
-        if (cm.somethingSelected()) cm.indentSelection("add");
-        else cm.replaceSelection("    ", "end");
-      },
-      "Shift-Tab": (cm) => cm.indentSelection("subtract"),
-      "Ctrl-/": "toggleComment",
-    };
-    if (highlight) highlight.replaceWith(holder);
-    else cell.root.insertBefore(holder, cell.toolbar);
+  function createEditor(holder, CodeMirror, { value, label, onRun, onEscape }) {
+    // The code editor of a cell (CodeMirror, or a plain text area if it could not be loaded):
+    // Shift/Ctrl/Cmd+Enter calls onRun, Escape leaves the editor (onEscape moves the focus on).
     if (CodeMirror) {
-      cell.editor = CodeMirror(holder, {
-        value: cell.source,
+      const run = () => { onRun(); };
+      return CodeMirror(holder, {
+        value,
         mode: "python",
         lineNumbers: true,
         indentUnit: 4,
         matchBrackets: true,
         viewportMargin: Infinity,
-        extraKeys: keys,
-        screenReaderLabel: `Code of cell ${cell.number}. Shift+Enter runs it, Escape leaves the editor.`,
+        extraKeys: {
+          "Shift-Enter": run,
+          "Ctrl-Enter": run,
+          "Cmd-Enter": run,
+          "Esc": (cm) => { cm.getInputField().blur(); onEscape(); },
+          "Tab": (cm) => {
+            if (cm.somethingSelected()) cm.indentSelection("add");
+            else cm.replaceSelection("    ", "end");
+          },
+          "Shift-Tab": (cm) => cm.indentSelection("subtract"),
+          "Ctrl-/": "toggleComment",
+        },
+        screenReaderLabel: label,
       });
-    } else {  // the editor could not be loaded: a plain text area still lets the reader edit and run
-      const area = el("textarea", { class: "tc-plain-editor", spellcheck: "false",
-        "aria-label": `Code of cell ${cell.number}. Shift+Enter runs it, Escape leaves the editor.` });
-      area.value = cell.source;
-      area.rows = Math.min(30, cell.source.split("\n").length + 1);
-      area.addEventListener("keydown", (event) => {
-        if (event.key === "Enter" && (event.shiftKey || event.ctrlKey || event.metaKey)) {
-          event.preventDefault();
-          runCell(cell).catch(() => {});
-        } else if (event.key === "Escape") {
-          area.blur();
-          cell.run.focus();
-        }
-      });
-      holder.appendChild(area);
-      cell.textarea = area;
     }
+    const area = el("textarea", { class: "tc-plain-editor", spellcheck: "false", "aria-label": label });
+    area.value = value;
+    area.rows = Math.min(30, value.split("\n").length + 1);
+    area.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && (event.shiftKey || event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        onRun();
+      } else if (event.key === "Escape") {
+        area.blur();
+        onEscape();
+      }
+    });
+    holder.appendChild(area);
+    return area;
+  }
+
+  function attachEditor(cell, CodeMirror) {
+    const highlight = cell.root.querySelector(".highlight");
+    const holder = el("div", { class: "tc-editor" });
+    if (highlight) highlight.replaceWith(holder);
+    else cell.root.insertBefore(holder, cell.toolbar);
+    const editor = createEditor(holder, CodeMirror, {
+      value: cell.source,
+      label: `Code of cell ${cell.number}. Shift+Enter runs it, Escape leaves the editor.`,
+      onRun: () => { runCell(cell).catch(() => {}); },
+      onEscape: () => cell.run.focus(),
+    });
+    if (CodeMirror) cell.editor = editor;
+    else cell.textarea = editor;
     cell.root.classList.add("tc-enhanced");
   }
 
@@ -616,6 +647,16 @@
     ready: () => kernel.ensure().then(() => window.tinycnnSite.info()),
     /** Promise of {stdout, stderr, result, error, images}: runs code in this page's namespace. */
     run: (code) => enqueue(() => kernel.exec(String(code), namespaceKey(), "<run>")).then(publicOutput),
+    /** Promise of {stdout, stderr, result, error, images[, timedOut, restarted]}: runs code in a
+     *  separate, named namespace (options: {timeoutSeconds, fresh, cellName}; see runIn above). */
+    runIn,
+    /** Promise of {getValue(), setValue(text), focus()}: the cells' code editor in holder (an
+     *  element). options: {value, label, onRun, onEscape}. */
+    editor: (holder, options) => loadEditor().catch(() => null).then((CodeMirror) => {
+      const made = createEditor(holder, CodeMirror, Object.assign({ onRun() {}, onEscape() {} }, options));
+      return CodeMirror ? { getValue: () => made.getValue(), setValue: (text) => made.setValue(text), focus: () => made.focus(), codemirror: made }
+        : { getValue: () => made.value, setValue: (text) => { made.value = text; }, focus: () => made.focus() };
+    }),
     /** Stops the running code (and cancels queued runs). */
     stop: () => kernel.stop(),
     /** Promise of a list of outputs: runs the page's cells in order, stopping at the first error. */
