@@ -436,8 +436,19 @@ def on_page_content(page_html: str, page: Any, config: Any, files: Any) -> str:
     return page_html
 
 
+_nav_order: List[str] = []
+
+
+def on_nav(nav: Any, config: Any, files: Any) -> Any:
+    _nav_order[:] = [page.file.src_uri for page in nav.pages]
+    return nav
+
+
 def on_post_build(config: Any, **kwargs: Any) -> None:
-    pages = [entry for _, entry in sorted(_index.items())]
+    def position(src: str) -> Tuple[int, str]:
+        return (_nav_order.index(src) if src in _nav_order else len(_nav_order), src)
+
+    pages = [_index[src] for src in sorted(_index, key=position)]
     target = Path(config["site_dir"]) / INDEX_PATH
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps({"pages": pages, "total": sum(len(p["ids"]) for p in pages)}, indent=1),

@@ -287,6 +287,12 @@
     const reveal = () => {
       cell.classList.remove("tc-predict-pending");
       note.remove();
+      if (committed == null) feedback.textContent = "";
+      if (committed != null && output.querySelector(".tc-error")) {
+        feedback.textContent = `You predicted ${committed}. The cell failed, so it does not show the ` +
+          "answer yet: read its error (run the cells above first if it needs their variables).";
+        return;
+      }
       if (committed != null) {
         feedback.textContent = right(committed)
           ? `You predicted ${committed}: right! The output shows it.`
@@ -311,7 +317,7 @@
     if (output) {
       // The cell's output is replaced when it runs in the browser (data-origin="browser").
       new MutationObserver(() => {
-        if (output.dataset.origin === "browser" && cell.classList.contains("tc-predict-pending")) reveal();
+        if (output.dataset.origin === "browser") reveal();
       }).observe(output, { attributes: true, attributeFilter: ["data-origin"] });
     }
   }

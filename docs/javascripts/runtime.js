@@ -214,12 +214,11 @@
       throw new Error(message);
     },
 
-    exec(code, namespace, cellName, onStream, fresh) {
+    exec(code, namespace, cellName, onStream) {
       return this.ensure().then(() => new Promise((resolve) => {
         const id = this.nextId++;
         this.pending.set(id, resolve);
         if (onStream) this.listeners.set(id, onStream);
-        if (fresh) this.worker.postMessage({ type: "forget", namespace });  // start from an empty namespace
         this.worker.postMessage({ type: "run", id, code, namespace, cellName });
         renderStatus();
       }), (error) => {
@@ -300,7 +299,9 @@
     return enqueue(async () => {
       await kernel.ensure();  // loading Python does not count towards the time limit
       const resets = kernel.resets;
-      const run = kernel.exec(String(code), "runIn:" + String(namespace), opts.cellName || "<run>", null, opts.fresh);
+      const key = "runIn:" + String(namespace);
+      if (opts.fresh) await kernel.exec("globals().clear()", key, "<fresh>");  // the runner puts __builtins__ back
+      const run = kernel.exec(String(code), key, opts.cellName || "<run>");
       if (!(opts.timeoutSeconds > 0)) return publicOutput(await run);
       let timedOut = false;
       const timer = setTimeout(() => { timedOut = true; kernel.stop(); }, opts.timeoutSeconds * 1000);
