@@ -37,7 +37,6 @@ What the hook does:
 from __future__ import annotations
 
 import html
-import importlib.util
 import json
 import os
 import re
@@ -48,62 +47,15 @@ import threading
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
+import cellrunner  # the runner of the page and of execute.py (which undoes its MPLBACKEND=Agg)
+import common
 from mkdocs.exceptions import PluginError
 
-HOOKS = Path(__file__).resolve().parent
 INDEX_PATH = "assets/tinycnn/exercises.json"
 DEFAULT_TIME_LIMIT = 10.0
 SECTIONS = ("setup", "starter", "check", "hint", "solution")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _SECTION = re.compile(r"^---[ \t]+(?P<name>[a-z]+)[ \t]*$")
-
-
-def _load_cellrunner() -> Any:
-    # The same runner as the page's (docs/hooks/cellrunner.py); it sets MPLBACKEND=Agg for the
-    # browser, which must not leak into the build's Jupyter kernels (see execute.py).
-    before = os.environ.get("MPLBACKEND")
-    spec = importlib.util.spec_from_file_location("tinycnn_site_cellrunner_ex", str(HOOKS / "cellrunner.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    if before is None:
-        os.environ.pop("MPLBACKEND", None)
-    else:
-        os.environ["MPLBACKEND"] = before
-    return module
-
-
-cellrunner = _load_cellrunner()
-
-
-# ----------------------------------------------------------------------------------------------
-# Finding the blocks
-# ----------------------------------------------------------------------------------------------
-_FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^`\n]*?)[ \t]*$")
-
-
-def fences(markdown: str) -> Iterator[Tuple[int, int, str, str, str, List[str]]]:
-    """Every fenced block: (opening line index, closing line index, indent, fence, info, body).
-
-    Body lines have the block's indentation removed. (The same rules as execute.py's cell parser:
-    a closing fence is the same character, at least as long, alone on its line.)
-    """
-    lines = markdown.split("\n")
-    i = 0
-    while i < len(lines):
-        match = _FENCE_OPEN.match(lines[i])
-        if not match:
-            i += 1
-            continue
-        indent, fence, info = match.group("indent"), match.group("fence"), match.group("info")
-        closing = re.compile(r"^[ \t]*" + re.escape(fence[0]) + "{%d,}[ \t]*$" % len(fence))
-        end = i + 1
-        while end < len(lines) and not closing.match(lines[end]):
-            end += 1
-        if end == len(lines):
-            raise PluginError("unclosed code fence %r opened at line %d" % (fence, i + 1))
-        body = [line[len(indent):] if line.startswith(indent) else line.lstrip() for line in lines[i + 1:end]]
-        yield i, end, indent, fence, info, body
-        i = end + 1
 
 
 class Block:
@@ -242,16 +194,18 @@ def find_blocks(markdown: str, page: str) -> Tuple[str, List[Block]]:
     lines = markdown.split("\n")
     replacements: List[Tuple[int, int, str]] = []
     blocks: List[Block] = []
-    all_fences = list(fences(markdown))
-    for number, (start, end, indent, fence, info, body) in enumerate(all_fences):
-        kind, _, rest = info.partition(" ")
+    all_fences = common.fences(lines, PluginError)
+    for number, found in enumerate(all_fences):
+        start, end, indent, fence = found.start, found.end, found.indent, found.fence
+        kind, rest = (found.info or [""])[0], " ".join(found.info[1:])
         if kind not in ("exercise", "predict"):
             continue
-        block = parse_block(kind, rest, body, page, start + 1)
+        block = parse_block(kind, rest, found.source.split("\n"), page, start + 1)
         if kind == "predict":
             following = all_fences[number + 1] if number + 1 < len(all_fences) else None
-            between = lines[end + 1:following[0]] if following else []
-            if following is None or not _RUNNABLE.match(following[4]) or any(t.strip() for t in between):
+            between = lines[end + 1:following.start] if following else []
+            if following is None or not _RUNNABLE.match(" ".join(following.info)) \
+                    or any(t.strip() for t in between):
                 raise block.error("must be followed directly by a ```python cell (the cell that shows "
                                   "the answer)")
         blocks.append(block)

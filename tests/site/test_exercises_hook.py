@@ -5,23 +5,16 @@ and what is wrong), and exercises whose solution is known to fail or whose start
 """
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
 pytestmark = pytest.mark.site
-HOOK = Path(__file__).resolve().parents[2] / "docs" / "hooks" / "exercises.py"
 
 
 @pytest.fixture(scope="module")
-def hook():
-    pytest.importorskip("mkdocs")
-    spec = importlib.util.spec_from_file_location("tinycnn_exercises_hook", str(HOOK))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def exercises_hook(hook):
+    return hook("exercises")
 
 
 GOOD = '''# A page
@@ -53,8 +46,8 @@ print(3)
 '''
 
 
-def test_a_good_page_is_parsed_and_verified(hook):
-    markdown, blocks = hook.find_blocks(GOOD, "page.md")
+def test_a_good_page_is_parsed_and_verified(exercises_hook):
+    markdown, blocks = exercises_hook.find_blocks(GOOD, "page.md")
     exercise, predict = blocks
     assert exercise.data() == {
         "id": "minus-seven", "title": "Compute the -7",
@@ -65,16 +58,16 @@ def test_a_good_page_is_parsed_and_verified(hook):
     assert predict.data() == {"id": "guess", "answer": "3", "choices": ["2", "3", "4"]}
     assert '<div class="tc-exercise" data-exercise="minus-seven" markdown="1">' in markdown
     assert "```exercise" not in markdown and "```python\nprint(3)" in markdown
-    hook.verify_exercise(exercise)       # the solution passes, the starter fails
+    exercises_hook.verify_exercise(exercise)       # the solution passes, the starter fails
 
 
-def test_grade_runs_in_a_fresh_namespace(hook):
-    _, (exercise, _) = hook.find_blocks(GOOD, "page.md")
-    passed, message, output = hook.grade(exercise, "print('hi')\nanswer = 7")
+def test_grade_runs_in_a_fresh_namespace(exercises_hook):
+    _, (exercise, _) = exercises_hook.find_blocks(GOOD, "page.md")
+    passed, message, output = exercises_hook.grade(exercise, "print('hi')\nanswer = 7")
     assert not passed and "wrong sign" in message and output["stdout"] == "hi\n"
-    passed, message, _ = hook.grade(exercise, "answer = -7")
+    passed, message, _ = exercises_hook.grade(exercise, "answer = -7")
     assert passed and message == "Correct!"
-    passed, message, _ = hook.grade(exercise, "answer = (")
+    passed, message, _ = exercises_hook.grade(exercise, "answer = (")
     assert not passed and "syntax error" in message
 
 
@@ -91,38 +84,38 @@ def test_grade_runs_in_a_fresh_namespace(hook):
     (('choices="2|3|4"', 'choices="1|2"'), "is not one of its choices"),
     (("```\n\n```python\nprint(3)", "```\n\nText between.\n\n```python\nprint(3)"), "must be followed directly"),
 ])
-def test_malformed_blocks_name_page_line_and_problem(hook, change, expected):
+def test_malformed_blocks_name_page_line_and_problem(exercises_hook, change, expected):
     from mkdocs.exceptions import PluginError
 
     old, new = change
     assert old in GOOD
     with pytest.raises(PluginError) as caught:
-        hook.find_blocks(GOOD.replace(old, new, 1), "chapter.md")
+        exercises_hook.find_blocks(GOOD.replace(old, new, 1), "chapter.md")
     message = str(caught.value)
     assert expected in message
     assert message.startswith("docs/chapter.md, line ")
 
 
-def test_build_fails_when_a_solution_fails_or_a_starter_passes(hook):
+def test_build_fails_when_a_solution_fails_or_a_starter_passes(exercises_hook):
     from mkdocs.exceptions import PluginError
 
-    _, (broken, _) = hook.find_blocks(GOOD.replace("answer = (patch", "answer = -(patch"), "page.md")
+    _, (broken, _) = exercises_hook.find_blocks(GOOD.replace("answer = (patch", "answer = -(patch"), "page.md")
     with pytest.raises(PluginError, match=r"docs/page.md, line 5: exercise 'minus-seven': its "
                                           r"solution does not pass its check: `answer` has the wrong sign"):
-        hook.verify_exercise(broken)
-    _, (easy, _) = hook.find_blocks(GOOD.replace("answer = ...", "answer = -7"), "page.md")
+        exercises_hook.verify_exercise(broken)
+    _, (easy, _) = exercises_hook.find_blocks(GOOD.replace("answer = ...", "answer = -7"), "page.md")
     with pytest.raises(PluginError, match="its starter code already passes the check"):
-        hook.verify_exercise(easy)
+        exercises_hook.verify_exercise(easy)
 
 
-def test_a_runaway_solution_is_stopped_at_the_time_limit(hook):
+def test_a_runaway_solution_is_stopped_at_the_time_limit(exercises_hook):
     from mkdocs.exceptions import PluginError
 
     page = GOOD.replace('title="Compute the -7"', 'title="Compute the -7" time=0.5').replace(
         "answer = (patch", "while True:\n    pass\nanswer = (patch")
-    _, (looping, _) = hook.find_blocks(page, "page.md")
+    _, (looping, _) = exercises_hook.find_blocks(page, "page.md")
     with pytest.raises(PluginError, match="time limit of 0.5 s"):
-        hook.verify_exercise(looping)
+        exercises_hook.verify_exercise(looping)
 
 
 def test_the_built_site_has_the_index_and_the_data(built_site):
