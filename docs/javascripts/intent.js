@@ -17,7 +17,7 @@
   site.intentInstalled = true;
 
   const KEY = "tinycnn.loadPython";
-  const TARGETS = ".tc-cell[data-runnable], .tcd-demo";
+  const TARGETS = ".tc-cell[data-runnable], .tcd-demo, .tc-exercise[data-exercise]";
 
   function saveData() { return !!(navigator.connection && navigator.connection.saveData); }
   function preference() {

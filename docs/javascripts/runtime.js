@@ -8,7 +8,8 @@
  * (docs/javascripts/tinycnn-worker.js) against the tinycnn wheel built from the checkout.
  *
  * Page API (documented in docs/in-browser.md): window.tinycnnSite = {ready, loadPython, run, stop, runAll,
- * info, state, timings, downloadSize}. Events on document: tinycnn:runtime-loading, tinycnn:runtime-ready.
+ * info, state, timings, downloadSize, cells,
+ * runIn, editor}. Events on document: tinycnn:runtime-loading, tinycnn:runtime-ready.
  * Options, set before this script loads: window.tinycnnSiteOptions = {runtimeURL, bytecodeCache}.
  *
  * Python on intent: nothing of the runtime (Pyodide, NumPy, the wheel, the data) and not the editor
@@ -310,6 +311,27 @@
       images: output.images || [] };
   }
 
+  function runIn(namespace, code, options) {
+    // Runs code in a named namespace of its own (not the page's), optionally emptied first
+    // (fresh) and stopped after timeoutSeconds (then {timedOut: true, restarted}: restarted means
+    // the worker was restarted, so every namespace, the page's too, is gone).
+    const opts = options || {};
+    return enqueue(async () => {
+      await kernel.ensure();  // loading Python does not count towards the time limit
+      const resets = kernel.resets;
+      const key = "runIn:" + String(namespace);
+      if (opts.fresh) await kernel.exec("globals().clear()", key, "<fresh>");  // the runner puts __builtins__ back
+      const run = kernel.exec(String(code), key, opts.cellName || "<run>");
+      if (!(opts.timeoutSeconds > 0)) return publicOutput(await run);
+      let timedOut = false;
+      const timer = setTimeout(() => { timedOut = true; kernel.stop(); }, opts.timeoutSeconds * 1000);
+      const output = publicOutput(await run);
+      clearTimeout(timer);
+      if (timedOut) Object.assign(output, { timedOut: true, restarted: kernel.resets > resets });
+      return output;
+    });
+  }
+
   // ------------------------------------------------------------------------------------------
   // Page UI
   // ------------------------------------------------------------------------------------------
@@ -462,73 +484,94 @@
     setTimeout(() => { cell.copy.textContent = "Copy"; }, 1500);
   }
 
-  let hintCount = 0;
-
-  function attachEditor(cell, CodeMirror) {
-    const highlight = cell.root.querySelector(".highlight");
-    const hadFocus = !!highlight && highlight.contains(document.activeElement);  // keyboard reader on the code
-    const holder = el("div", { class: "tc-editor" });
-    // Leaving the editor is discoverable: Tab indents inside it, so while it has the focus the
-    // toolbar says how to get out (and the editor's input is described by that text).
-    const hint = el("span", { class: "tc-editor-hint", id: `tc-editor-hint-${++hintCount}` });
-    hint.append(el("kbd", {}, "Esc"), " then ", el("kbd", {}, "Tab"), " leaves the editor");
-    cell.toolbar.insertBefore(hint, cell.origin);
-    const editing = (on) => cell.root.classList.toggle("tc-editing", on);
-    const keys = {
-      "Shift-Enter": () => { runCell(cell).catch(() => {}); },
-      "Ctrl-Enter": () => { runCell(cell).catch(() => {}); },
-      "Cmd-Enter": () => { runCell(cell).catch(() => {}); },
-      "Esc": (cm) => { cm.getInputField().blur(); cell.run.focus(); },
-      "Tab": (cm) => {
-        if (cm.somethingSelected()) cm.indentSelection("add");
-        else cm.replaceSelection("    ", "end");
-      },
-      "Shift-Tab": (cm) => cm.indentSelection("subtract"),
-      "Ctrl-/": "toggleComment",
-    };
-    if (highlight) highlight.replaceWith(holder);
-    else cell.root.insertBefore(holder, cell.toolbar);
-    const initial = getCode(cell);
+  function createEditor(holder, CodeMirror, { value, label, onRun, onEscape }) {
+    // The code editor of a cell or an exercise (CodeMirror, or a plain text area if it could not be
+    // loaded): Shift/Ctrl/Cmd+Enter calls onRun, Escape leaves the editor (onEscape moves the focus on).
     if (CodeMirror) {
-      cell.editor = CodeMirror(holder, {
-        value: initial,
+      const run = () => { onRun(); };
+      return CodeMirror(holder, {
+        value,
         mode: "python",
         lineNumbers: true,
         indentUnit: 4,
         matchBrackets: true,
         viewportMargin: Infinity,
-        extraKeys: keys,
-        screenReaderLabel: `Code of cell ${cell.number}. Shift+Enter runs it, Escape leaves the editor.`,
+        extraKeys: {
+          "Shift-Enter": run,
+          "Ctrl-Enter": run,
+          "Cmd-Enter": run,
+          "Esc": (cm) => { cm.getInputField().blur(); onEscape(); },
+          "Tab": (cm) => {
+            if (cm.somethingSelected()) cm.indentSelection("add");
+            else cm.replaceSelection("    ", "end");
+          },
+          "Shift-Tab": (cm) => cm.indentSelection("subtract"),
+          "Ctrl-/": "toggleComment",
+        },
+        screenReaderLabel: label,
       });
-      cell.editor.getInputField().setAttribute("aria-describedby", hint.id);
-      cell.editor.on("focus", () => editing(true));
-      cell.editor.on("blur", () => editing(false));
-      if (hadFocus) cell.editor.focus();
-      cell.editor.on("changes", (cm, changes) => {
+    }
+    const area = el("textarea", { class: "tc-plain-editor", spellcheck: "false", "aria-label": label });
+    area.value = value;
+    area.rows = Math.min(30, value.split("\n").length + 1);
+    area.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && (event.shiftKey || event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        onRun();
+      } else if (event.key === "Escape") {
+        area.blur();
+        onEscape();
+      }
+    });
+    holder.appendChild(area);
+    return area;
+  }
+
+  let hintCount = 0;
+
+  /** Leaving an editor is discoverable: Tab indents inside it, so while it has the focus a hint
+   *  says how to get out (and the editor's input is described by that text). Returns the hint. */
+  function editorHint(root, before) {
+    const hint = el("span", { class: "tc-editor-hint", id: `tc-editor-hint-${++hintCount}` });
+    hint.append(el("kbd", {}, "Esc"), " then ", el("kbd", {}, "Tab"), " leaves the editor");
+    before.parentNode.insertBefore(hint, before);
+    return hint;
+  }
+
+  /** Wires an editor made by createEditor to its hint and to the root's "tc-editing" class. */
+  function describeEditor(editor, root, hint) {
+    const input = editor.getInputField ? editor.getInputField() : editor;
+    input.setAttribute("aria-describedby", hint.id);
+    const editing = (on) => root.classList.toggle("tc-editing", on);
+    editor.addEventListener ? (editor.addEventListener("focus", () => editing(true)),
+      editor.addEventListener("blur", () => editing(false)))
+      : (editor.on("focus", () => editing(true)), editor.on("blur", () => editing(false)));
+  }
+
+  function attachEditor(cell, CodeMirror) {
+    const highlight = cell.root.querySelector(".highlight");
+    const hadFocus = !!highlight && highlight.contains(document.activeElement);  // keyboard reader on the code
+    const holder = el("div", { class: "tc-editor" });
+    const hint = editorHint(cell.root, cell.origin);
+    if (highlight) highlight.replaceWith(holder);
+    else cell.root.insertBefore(holder, cell.toolbar);
+    const editor = createEditor(holder, CodeMirror, {
+      value: getCode(cell),
+      label: `Code of cell ${cell.number}. Shift+Enter runs it, Escape leaves the editor.`,
+      onRun: () => { runCell(cell).catch(() => {}); },
+      onEscape: () => cell.run.focus(),
+    });
+    describeEditor(editor, cell.root, hint);
+    if (CodeMirror) {
+      cell.editor = editor;
+      editor.on("changes", (cm, changes) => {
         if (changes.some((change) => change.origin !== "setValue")) codeChanged(cell);
       });
-    } else {  // the editor could not be loaded: a plain text area still lets the reader edit and run
-      const area = el("textarea", { class: "tc-plain-editor", spellcheck: "false",
-        "aria-label": `Code of cell ${cell.number}. Shift+Enter runs it, Escape leaves the editor.` });
-      area.value = initial;
-      area.rows = Math.min(30, initial.split("\n").length + 1);
-      area.addEventListener("input", () => codeChanged(cell));
-      area.addEventListener("keydown", (event) => {
-        if (event.key === "Enter" && (event.shiftKey || event.ctrlKey || event.metaKey)) {
-          event.preventDefault();
-          runCell(cell).catch(() => {});
-        } else if (event.key === "Escape") {
-          area.blur();
-          cell.run.focus();
-        }
-      });
-      area.setAttribute("aria-describedby", hint.id);
-      area.addEventListener("focus", () => editing(true));
-      area.addEventListener("blur", () => editing(false));
-      holder.appendChild(area);
-      cell.textarea = area;
-      if (hadFocus) area.focus();
+    } else {
+      cell.textarea = editor;
+      editor.addEventListener("input", () => codeChanged(cell));
     }
+    if (hadFocus) editor.focus();
     cell.root.classList.add("tc-enhanced");
   }
 
@@ -690,6 +733,16 @@
     downloadSize: () => manifest().then(downloadBytes),
     /** Promise of {stdout, stderr, result, error, images}: runs code in this page's namespace. */
     run: (code) => enqueue(() => kernel.exec(String(code), namespaceKey(), "<run>")).then(publicOutput),
+    /** Promise of {stdout, stderr, result, error, images[, timedOut, restarted]}: runs code in a
+     *  separate, named namespace (options: {timeoutSeconds, fresh, cellName}; see runIn above). */
+    runIn,
+    /** Promise of {getValue(), setValue(text), focus()}: the cells' code editor in holder (an
+     *  element). options: {value, label, onRun, onEscape}. */
+    editor: (holder, options) => loadEditor().catch(() => null).then((CodeMirror) => {
+      const made = createEditor(holder, CodeMirror, Object.assign({ onRun() {}, onEscape() {} }, options));
+      return CodeMirror ? { getValue: () => made.getValue(), setValue: (text) => made.setValue(text), focus: () => made.focus(), codemirror: made }
+        : { getValue: () => made.value, setValue: (text) => { made.value = text; }, focus: () => made.focus() };
+    }),
     /** Stops the running code (and cancels queued runs). */
     stop: () => kernel.stop(),
     /** Promise of a list of outputs: runs the page's cells in order, stopping at the first error. */
