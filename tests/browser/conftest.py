@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import shutil
 import threading
 from pathlib import Path
@@ -52,6 +53,17 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
         super().end_headers()
 
+    def log_request(self, code="-", size="-") -> None:
+        # What the server sent: (path, status, bytes of the file for a 200), for the tests that
+        # count what a visit downloads (see SiteServer.log).
+        sent = 0
+        if str(code) == "200" and self.command == "GET":
+            path = self.translate_path(self.path)
+            if os.path.isdir(path):
+                path = os.path.join(path, "index.html")
+            sent = os.path.getsize(path) if os.path.isfile(path) else 0
+        self.server.log.append((urlsplit(self.path).path, int(code) if str(code).isdigit() else 0, sent))
+
     def log_message(self, *args) -> None:  # keep test output readable
         pass
 
@@ -64,11 +76,24 @@ class SiteServer:
         handler.extensions_map = dict(http.server.SimpleHTTPRequestHandler.extensions_map)
         handler.extensions_map.update({".wasm": "application/wasm", ".js": "text/javascript",
                                        ".mjs": "text/javascript", ".data": "application/octet-stream"})
+        self.handler = handler
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
+        self.httpd.log = []  # (URL path, status, bytes) of every request served
         self.url = "http://127.0.0.1:%d/" % self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
+
+    @property
+    def log(self) -> List[tuple]:
+        return self.httpd.log
+
+    def bytes_sent(self) -> int:
+        return sum(sent for _, _, sent in self.httpd.log)
+
+    def mount(self, prefix: str, folder: Path) -> None:
+        """Serve another folder under ``prefix`` from now on (e.g. a new build at the same address)."""
+        self.handler.mounts[prefix] = Path(folder)
 
     def close(self) -> None:
         self.httpd.shutdown()
@@ -119,29 +144,36 @@ def browser() -> Iterator[object]:
 
 
 class RecordedPage:
-    """A Playwright page plus every request URL it (and its workers) made and its console errors."""
+    """A Playwright page plus every request URL it (and its workers) made and its console errors.
+
+    ``requests``: what the page and its Web Workers asked for (served by the network or by the
+    site's service worker); ``sw_requests``: what the service worker itself fetched from the network.
+    """
 
     def __init__(self, context, page) -> None:
         self.context = context
         self.page = page
         self.requests: List[str] = []
+        self.sw_requests: List[str] = []
         self.console: List[str] = []
-        context.on("request", lambda request: self.requests.append(request.url))
+        context.on("request", lambda request: (
+            self.sw_requests if request.service_worker else self.requests).append(request.url))
         page.on("console", lambda message: self.console.append("%s: %s" % (message.type, message.text)))
         page.on("pageerror", lambda error: self.console.append("pageerror: %s" % error))
 
     def foreign_requests(self) -> List[str]:
         allowed = ("data:", "blob:", "http://127.0.0.1:", "about:")
-        return [url for url in self.requests if not url.startswith(allowed)]
+        return [url for url in self.requests + self.sw_requests if not url.startswith(allowed)]
 
 
 @pytest.fixture()
 def new_page(browser) -> Iterator[object]:
-    """Factory: ``new_page(init_script=None, viewport=None)`` -> RecordedPage (closed after the test)."""
+    """Factory: ``new_page(init_script=None, viewport=None, **context_options)`` -> RecordedPage
+    (closed after the test); e.g. ``service_workers="block"``."""
     opened: List[RecordedPage] = []
 
-    def make(init_script: Optional[str] = None, viewport: Optional[dict] = None) -> RecordedPage:
-        context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900})
+    def make(init_script: Optional[str] = None, viewport: Optional[dict] = None, **options) -> RecordedPage:
+        context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900}, **options)
         if init_script:
             context.add_init_script(init_script)
         page = context.new_page()
