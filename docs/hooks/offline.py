@@ -217,12 +217,8 @@ def on_post_template(output_content, template_name, config):
     return _inject(output_content, _head_tags(config, root if root.endswith("/") else root + "/"))
 
 
-def on_post_build(config, **kwargs) -> None:
-    site = Path(config["site_dir"])
-    colour = theme_colour(config)
-    icons = write_icons(site, colour)
-    (site / "manifest.webmanifest").write_text(json.dumps(web_manifest(config, icons), indent=1) + "\n",
-                                               encoding="utf-8")
+def write_service_worker(site: Path, config) -> dict:
+    """Write ``site/sw.js``: the template with this build's precache manifest (run it last)."""
     template = TEMPLATE.read_text(encoding="utf-8")
     if not CONFIG_SLOT.search(template):
         raise RuntimeError(f"{TEMPLATE} has no /*CONFIG*/.../*END*/ slot for the precache manifest")
@@ -237,6 +233,15 @@ def on_post_build(config, **kwargs) -> None:
     text = CONFIG_SLOT.sub(lambda _: "/*CONFIG*/" + json.dumps(sw, separators=(",", ":")) + "/*END*/",
                            template)
     (site / "sw.js").write_text(text, encoding="utf-8")
+    return sw
+
+
+def on_post_build(config, **kwargs) -> None:
+    site = Path(config["site_dir"])
+    icons = write_icons(site, theme_colour(config))
+    (site / "manifest.webmanifest").write_text(json.dumps(web_manifest(config, icons), indent=1) + "\n",
+                                               encoding="utf-8")
+    sw = write_service_worker(site, config)
     if sw["enabled"]:
         _log(f"service worker: build {sw['build']}, {len(sw['files'])} files, "
              f"{sw['bytes'] / 1e6:.1f} MB for the offline copy, isolation {sw['isolation']}")

@@ -123,14 +123,15 @@
       return;
     }
     state.registration = registration;
-    if (registration.waiting && sw.controller) showNotice(false);
-    registration.addEventListener("updatefound", () => {
-      const worker = registration.installing;
+    const watch = (worker) => {
       if (!worker) return;
       worker.addEventListener("statechange", () => {
         if (worker.state === "installed" && sw.controller) showNotice(false);
       });
-    });
+    };
+    if (registration.waiting && sw.controller) showNotice(false);
+    watch(registration.installing);  // the browser's own update check may have started already
+    registration.addEventListener("updatefound", () => watch(registration.installing));
     await sw.ready;
     if (!sw.controller) {
       await new Promise((resolve) => sw.addEventListener("controllerchange", resolve, { once: true }));

@@ -36,6 +36,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
     mounts: Dict[str, Path] = {}
     isolated = False
+    extra_headers: Dict[str, str] = {}
 
     def translate_path(self, path: str) -> str:
         url_path = urlsplit(path).path
@@ -51,6 +52,8 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         if self.isolated:
             self.send_header("Cross-Origin-Opener-Policy", "same-origin")
             self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
+        for name, value in self.extra_headers.items():
+            self.send_header(name, value)
         super().end_headers()
 
     def log_request(self, code="-", size="-") -> None:
@@ -71,8 +74,10 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 class SiteServer:
     """A threaded HTTP server on 127.0.0.1 serving ``mounts`` (URL prefix -> folder)."""
 
-    def __init__(self, mounts: Dict[str, Path], isolated: bool = False) -> None:
-        handler = type("Handler", (_Handler,), {"mounts": dict(mounts), "isolated": isolated})
+    def __init__(self, mounts: Dict[str, Path], isolated: bool = False,
+                 headers: Optional[Dict[str, str]] = None) -> None:
+        handler = type("Handler", (_Handler,), {"mounts": dict(mounts), "isolated": isolated,
+                                                "extra_headers": dict(headers or {})})
         handler.extensions_map = dict(http.server.SimpleHTTPRequestHandler.extensions_map)
         handler.extensions_map.update({".wasm": "application/wasm", ".js": "text/javascript",
                                        ".mjs": "text/javascript", ".data": "application/octet-stream"})
@@ -118,11 +123,12 @@ def isolated_site_url(built_site: Path) -> Iterator[str]:
 
 @pytest.fixture()
 def serve() -> Iterator[object]:
-    """Factory: ``serve({url_prefix: folder}, isolated=False)`` -> SiteServer (closed after the test)."""
+    """Factory: ``serve({url_prefix: folder}, isolated=False, headers=None)`` -> SiteServer (closed
+    after the test); ``headers`` are sent with every response (e.g. a CDN's CORS header)."""
     servers: List[SiteServer] = []
 
-    def make(mounts: Dict[str, Path], isolated: bool = False) -> SiteServer:
-        server = SiteServer(mounts, isolated=isolated)
+    def make(mounts: Dict[str, Path], isolated: bool = False, headers: Optional[Dict[str, str]] = None) -> SiteServer:
+        server = SiteServer(mounts, isolated=isolated, headers=headers)
         servers.append(server)
         return server
 

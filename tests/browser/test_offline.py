@@ -217,8 +217,7 @@ def second_build(site: Path, folder: Path, marker: str) -> Path:
     manifest["tinycnn"] += "+second"
     runtime.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     hook = load_hook()
-    hook.on_post_build({"site_dir": str(folder), "site_name": "tinycnn", "site_description": "",
-                        "theme": {"palette": [{"primary": "indigo"}]}, "extra": {"tinycnn": {}}})
+    hook.write_service_worker(folder, {"extra": {"tinycnn": {}}})
     return folder
 
 
@@ -313,5 +312,136 @@ def test_the_site_is_installable_and_its_start_url_opens_offline(built_site, ser
     page.goto(server.url)
     page.context.set_offline(True)
     assert page.goto(server.url + "./").status == 200
+    assert page.locator("article h1").count() == 1
+    assert recorded.foreign_requests() == []
+
+
+# ----------------------------------------------------------------------------------------------
+# A runtime from another origin (a CDN): isolation must not break it
+# ----------------------------------------------------------------------------------------------
+#: What a CDN sends for Pyodide's files: CORS (the runtime needs it with or without isolation).
+CDN_CORS = {"Access-Control-Allow-Origin": "*"}
+
+
+@pytest.mark.parametrize("isolation, cdn_headers, works", [
+    ("credentialless", CDN_CORS, True),   # the default for a runtime URL: no CORP header needed
+    ("require-corp", dict(CDN_CORS, **{"Cross-Origin-Resource-Policy": "cross-origin"}), True),
+    ("require-corp", CDN_CORS, False),    # require-corp and a host without CORP: Python is blocked
+])
+def test_a_runtime_from_another_origin_under_isolation(built_site, serve, new_page, tmp_path,
+                                                       isolation, cdn_headers, works):
+    site = tmp_path / "site"
+    shutil.copytree(built_site, site, symlinks=True, ignore=shutil.ignore_patterns("pyodide"))
+    cdn = serve({"/pyodide/": built_site / "assets" / "pyodide"}, headers=cdn_headers)  # another port
+    hook = load_hook()
+    settings = {"runtime": cdn.url + "pyodide/"}
+    if isolation != hook.isolation({"extra": {"tinycnn": settings}}):
+        settings["isolation"] = isolation
+    assert hook.write_service_worker(site, {"extra": {"tinycnn": settings}})["isolation"] == isolation
+    server = serve({"/": site})
+    recorded = new_page(init_script="window.tinycnnSiteOptions = {runtimeURL: %s};" % json.dumps(cdn.url + "pyodide/"))
+    page = recorded.page
+    path = first_page(built_site)
+    page.goto(server.url + path)
+    wait_controlled(page)
+    page.reload()
+    assert page.evaluate("crossOriginIsolated") is True
+    if not works:
+        with pytest.raises(Exception, match="could not load the Python runtime"):
+            page.evaluate("tinycnnSite.ready()")
+        return
+    assert page.evaluate("tinycnnSite.ready()")["pyodide"] == "0.17.0"
+    assert any(url.startswith(cdn.url + "pyodide/") for url in recorded.requests)
+    first = _start_infinite_loop(page)
+    assert "KeyboardInterrupt" in first.locator(".tc-output .tc-error").inner_text()
+    assert page.evaluate("tinycnnSite.run('kept + 1')")["result"] == "124"
+    # The worker keeps only the site's own files, never the CDN's.
+    kept = page.evaluate("""async () => {
+        const urls = [];
+        for (const name of await caches.keys()) {
+            for (const request of await (await caches.open(name)).keys()) urls.push(request.url);
+        }
+        return urls; }""")
+    assert kept and all(url.startswith(server.url) for url in kept), kept
+    assert recorded.foreign_requests() == []
+
+
+# ----------------------------------------------------------------------------------------------
+# After a restart: the reader gets the page's state back with one button
+# ----------------------------------------------------------------------------------------------
+def _set_code(page, index: int, code: str) -> None:
+    page.evaluate("([i, code]) => document.querySelectorAll('.tc-cell[data-runnable]')[i]"
+                  ".querySelector('.CodeMirror').CodeMirror.setValue(code)", [index, code])
+
+
+def _run_cell(page, index: int) -> str:
+    cell = page.locator(".tc-cell[data-runnable]").nth(index)
+    cell.get_by_role("button", name="Run", exact=True).click()
+    page.wait_for_function("(el) => el.querySelector('.tc-output').dataset.origin === 'browser' && "
+                           "!el.classList.contains('tc-running') && !el.classList.contains('tc-queued')",
+                           arg=cell.element_handle())
+    return cell.locator(".tc-output").inner_text()
+
+
+def test_after_stop_restarts_python_one_button_replays_the_cells_above(built_site, serve, new_page):
+    server = serve({"/": built_site})
+    recorded = new_page()
+    page = recorded.page
+    page.goto(server.url + first_page(built_site))
+    assert page.evaluate("crossOriginIsolated") is False  # a first visit: Stop restarts Python
+    wait_for_editors(page)
+    _set_code(page, 0, "kept = 123")
+    _set_code(page, 1, "print(kept + 1)")
+    _run_cell(page, 0)
+    assert _run_cell(page, 1).strip() == "124"
+    # A name that no cell above defines is a plain error: no button.
+    _set_code(page, 2, "print(not_defined_anywhere)")
+    assert "NameError" in _run_cell(page, 2)
+    assert page.locator(".tc-cell[data-runnable]").nth(2).locator(".tc-recover").count() == 0
+
+    # Stop on a runaway cell 2: Python restarts; its notice offers the replay.
+    _set_code(page, 2, "while True:\n    pass")
+    third = page.locator(".tc-cell[data-runnable]").nth(2)
+    third.get_by_role("button", name="Run", exact=True).click()
+    page.wait_for_function("(el) => el.classList.contains('tc-running')", arg=third.element_handle())
+    page.wait_for_timeout(500)
+    third.get_by_role("button", name="Stop", exact=True).click()
+    page.wait_for_function("(el) => !el.classList.contains('tc-running')", arg=third.element_handle())
+    assert "restarted" in third.locator(".tc-notice").inner_text()
+    assert third.get_by_role("button", name="Run the cells above, then this one").count() == 1
+
+    # Cell 1 now fails: kept is gone. It says why, and its button replays cells 0 and 1.
+    page.wait_for_function("tinycnnSite.state() === 'ready'")
+    second = page.locator(".tc-cell[data-runnable]").nth(1)
+    out = _run_cell(page, 1)
+    assert "NameError" in out
+    message = second.locator(".tc-recover").inner_text()
+    assert "kept is gone because Python was restarted" in message and "cell" in message
+    second.get_by_role("button", name="Run the cells above, then this one").click()
+    page.wait_for_function("(el) => el.querySelector('.tc-output').innerText.trim() === '124'",
+                           arg=second.element_handle())
+    assert page.locator(".tc-cell[data-runnable]").nth(0).locator(".tc-output").get_attribute("data-origin") == "browser"
+
+    # The stopped cell, fixed by the reader, is replayed with the cells above from its notice.
+    _set_code(page, 2, "print(kept * 2)")
+    third.get_by_role("button", name="Run the cells above, then this one").click()
+    page.wait_for_function("(el) => el.querySelector('.tc-output').innerText.trim() === '246'",
+                           arg=third.element_handle())
+    assert recorded.foreign_requests() == []
+
+
+def test_under_a_sub_path_the_worker_covers_the_site_and_only_the_site(built_site, serve, new_page):
+    server = serve({"/tinycnn/": built_site})
+    recorded = new_page()
+    page = recorded.page
+    page.goto(server.url + "tinycnn/convolution/")
+    wait_controlled(page)
+    assert page.evaluate("tinycnnOffline.registration().scope") == server.url + "tinycnn/"
+    page.reload()
+    assert page.evaluate("crossOriginIsolated") is True
+    cdp = page.context.new_cdp_session(page)
+    assert cdp.send("Page.getAppManifest")["url"] == server.url + "tinycnn/manifest.webmanifest"
+    page.context.set_offline(True)
+    assert page.reload().status == 200
     assert page.locator("article h1").count() == 1
     assert recorded.foreign_requests() == []
