@@ -57,6 +57,10 @@ function fileOf(url) {
 
 function keyOf(path) { return new URL(path, SCOPE).href; }
 
+/** The address to download a file from: a page by its folder ("convolution/"), as it is linked and
+ *  as the browser's HTTP cache knows it from the page's own visit. */
+function urlOf(path) { return new URL(path.replace(/(^|\/)index\.html$/, "$1"), SCOPE).href; }
+
 async function sha256(buffer) {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", buffer));
   return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("").slice(0, 32);
@@ -92,7 +96,7 @@ function download(path, cacheMode, cacheName) {
       const tries = cacheMode === "no-cache" ? ["no-cache"] : [cacheMode || "default", "no-cache"];
       let last = null;
       for (const mode of tries) {
-        const response = await fetch(keyOf(path), { cache: mode, credentials: "same-origin" });
+        const response = await fetch(urlOf(path), { cache: mode, credentials: "same-origin" });
         if (!response.ok) return response;  // a 404 or 500: given to the page as is, never kept
         const buffer = await response.arrayBuffer();
         const hash = await sha256(buffer);

@@ -14,6 +14,7 @@ import shutil
 import time
 from pathlib import Path
 from typing import List
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -89,6 +90,10 @@ def test_after_one_visit_with_python_every_page_opens_offline_and_python_runs(bu
     footer = page.locator(".tc-offline .tc-offline__status")
     assert "Available offline" in footer.inner_text()
 
+    # Each file came from the server once: the page's own downloads (Python's 27 MB) were kept,
+    # not downloaded again for the offline copy.
+    served = [path for path, code, _ in server.log if code == 200]
+    assert sorted({p for p in served if served.count(p) > 1}) == []
     page.context.set_offline(True)
     served_before = len(server.log)
     for url_path in site_pages(built_site):
@@ -130,30 +135,26 @@ def test_an_address_that_is_not_saved_says_so_offline(built_site, serve, new_pag
 NO_INTENT = "window.tinycnnSiteOptions = Object.assign(window.tinycnnSiteOptions || {}, {warmup: false});"
 
 
-def _first_view_bytes(server, new_page, url_path: str, **options):
-    recorded = new_page(init_script=NO_INTENT, **options)
-    page = recorded.page
-    start = len(server.log)
-    page.goto(server.url + url_path, wait_until="load")
-    if options.get("service_workers") != "block":
-        wait_controlled(page)
-        poll(page, "tinycnnOffline.status().then((s) => s && s.cachedFiles > 0)", what="the kept page")
-    page.wait_for_timeout(1500)  # anything late (the search index) is in the log too
-    log = server.log[start:]
-    return page, recorded, log
-
-
 @pytest.mark.parametrize("url_path", ["", "convolution/", "training/"])
 def test_first_view_with_the_worker_downloads_nothing_extra(built_site, serve, new_page, url_path):
     server = serve({"/": built_site})
-    _, _, without = _first_view_bytes(server, new_page, url_path, service_workers="block")
-    page, recorded, with_sw = _first_view_bytes(server, new_page, url_path)
-    sw_size = (built_site / "sw.js").stat().st_size
-    fetched = sorted(path for path, status, _ in with_sw if status == 200)
-    # The same files as without a worker, plus the worker itself: nothing is fetched for the cache.
-    assert sorted(set(fetched) - {"/sw.js"}) == sorted({path for path, status, _ in without if status == 200})
-    assert sum(sent for _, _, sent in with_sw) <= sum(sent for _, _, sent in without) + sw_size
-    assert not any("/assets/pyodide/" in path for path in fetched)
+    recorded = new_page(init_script=NO_INTENT)
+    page = recorded.page
+    page.goto(server.url + url_path, wait_until="load")
+    wait_controlled(page)
+    poll(page, "tinycnnOffline.status().then((s) => s && s.cachedFiles > 0)", what="the kept page")
+    page.wait_for_timeout(1500)  # anything late (the search index) is in the log too
+    status = page.evaluate("tinycnnOffline.status()")
+    assert status["offline"] is False and status["cachedFiles"] < status["files"]
+    # Every file the server sent was asked for by the page itself (or its Web Workers), once; the
+    # worker only added itself. What the page used is kept from the browser's HTTP cache.
+    served = [path for path, code, _ in server.log if code == 200]
+    asked = {urlsplit(url).path for url in recorded.requests}
+    assert [path for path in served if path != "/sw.js" and path not in asked] == []
+    assert sorted({path for path in served if served.count(path) > 1}) == []
+    sizes = {path: sent for path, code, sent in server.log if code == 200}
+    assert server.bytes_sent() == sum(sizes.values())
+    assert sizes["/sw.js"] == (built_site / "sw.js").stat().st_size
     # What the page used is kept: this page opens offline.
     page.context.set_offline(True)
     assert page.reload().status == 200
@@ -287,33 +288,41 @@ def test_the_update_notice_reloads_into_the_new_version(built_site, serve, new_p
 # ----------------------------------------------------------------------------------------------
 # Installable
 # ----------------------------------------------------------------------------------------------
-def test_the_site_is_installable_and_its_start_url_opens_offline(built_site, serve, new_page):
-    server = serve({"/": built_site})
-    recorded = new_page()
-    page = recorded.page
-    page.goto(server.url + "convolution/")
-    wait_controlled(page)
-    cdp = page.context.new_cdp_session(page)
-    manifest = cdp.send("Page.getAppManifest")
-    assert manifest["url"] == server.url + "manifest.webmanifest"
-    assert manifest["errors"] == []
-    parsed = json.loads(manifest["data"])
-    assert parsed["start_url"] == "./" and parsed["scope"] == "./"
-    assert {(icon["sizes"], icon["purpose"]) for icon in parsed["icons"]} == {
-        ("192x192", "any"), ("192x192", "maskable"), ("512x512", "any"), ("512x512", "maskable")}
-    for icon in {icon["src"] for icon in parsed["icons"]}:
-        from PIL import Image
+def test_the_site_is_installable_and_its_start_url_opens_offline(built_site, serve, browser, tmp_path):
+    from PIL import Image
 
-        size = int(re.search(r"(\d+)\.png$", icon).group(1))
-        with Image.open(built_site / icon) as image:
-            assert image.size == (size, size)
-    assert cdp.send("Page.getInstallabilityErrors")["installabilityErrors"] == []
-    # The installed app starts at start_url: it opens offline (it was kept on the first visit).
-    page.goto(server.url)
-    page.context.set_offline(True)
-    assert page.goto(server.url + "./").status == 200
-    assert page.locator("article h1").count() == 1
-    assert recorded.foreign_requests() == []
+    from .conftest import CHROMIUM_ARGS, RecordedPage
+
+    server = serve({"/": built_site})
+    # Chromium offers no install in an incognito context (Playwright's default): a real profile.
+    context = browser.browser_type.launch_persistent_context(
+        str(tmp_path / "profile"), executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+    try:
+        page = context.pages[0] if context.pages else context.new_page()
+        recorded = RecordedPage(context, page)
+        page.goto(server.url + "convolution/")
+        wait_controlled(page)
+        cdp = context.new_cdp_session(page)
+        manifest = cdp.send("Page.getAppManifest")
+        assert manifest["url"] == server.url + "manifest.webmanifest"
+        assert manifest["errors"] == []
+        parsed = json.loads(manifest["data"])
+        assert parsed["start_url"] == "./" and parsed["scope"] == "./" and parsed["display"] == "standalone"
+        assert {(icon["sizes"], icon["purpose"]) for icon in parsed["icons"]} == {
+            ("192x192", "any"), ("192x192", "maskable"), ("512x512", "any"), ("512x512", "maskable")}
+        for icon in {icon["src"] for icon in parsed["icons"]}:
+            size = int(re.search(r"(\d+)\.png$", icon).group(1))
+            with Image.open(built_site / icon) as image:
+                assert image.size == (size, size)
+        assert cdp.send("Page.getInstallabilityErrors")["installabilityErrors"] == []
+        # The installed app starts at start_url: it opens offline once visited.
+        page.goto(server.url)
+        context.set_offline(True)
+        assert page.goto(server.url + "./").status == 200
+        assert page.locator("article h1").count() == 1
+        assert recorded.foreign_requests() == []
+    finally:
+        context.close()
 
 
 # ----------------------------------------------------------------------------------------------
