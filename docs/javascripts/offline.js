@@ -198,7 +198,7 @@
   // ------------------------------------------------------------------------------------------
   function showNotice(activatedElsewhere) {
     if (state.notice && document.body.contains(state.notice)) return;
-    const notice = el("div", { class: "tc-update", role: "status", "aria-live": "polite" });
+    const notice = el("div", { class: "tc-update md-typeset", role: "status", "aria-live": "polite" });
     const text = el("span", { class: "tc-update__text" }, activatedElsewhere
       ? "This course was updated in another tab."
       : "A new version of this course is ready.");
