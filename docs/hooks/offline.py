@@ -19,9 +19,10 @@ Settings (``extra.tinycnn`` in mkdocs.yml):
   development server would show stale pages.
 - ``isolation``: which ``Cross-Origin-Embedder-Policy`` the worker adds to the site's own
   responses (with ``Cross-Origin-Opener-Policy: same-origin``), so that the page is cross-origin
-  isolated and Stop can interrupt Python instead of restarting it. ``require-corp`` (the default
-  for the self-hosted runtime), ``credentialless`` (the default when ``runtime`` is another
-  origin's URL: that host's files then need no ``Cross-Origin-Resource-Policy`` header) or ``off``.
+  isolated and Stop can interrupt Python instead of restarting it: ``require-corp``,
+  ``credentialless`` (that host's files then need no ``Cross-Origin-Resource-Policy`` header),
+  ``off``, or ``auto`` (the default: ``require-corp`` for the self-hosted runtime,
+  ``credentialless`` when ``runtime`` is another origin's URL).
 
 How the worker caches, updates and isolates is described in docs/in-browser.md ("Offline").
 """
@@ -31,9 +32,10 @@ import hashlib
 import json
 import posixpath
 import re
-import sys
 from pathlib import Path
 from typing import Dict, List, Tuple
+
+import common
 
 HERE = Path(__file__).resolve().parent
 TEMPLATE = HERE / "sw.js"
@@ -43,7 +45,7 @@ CONFIG_SLOT = re.compile(r"/\*CONFIG\*/.*?/\*END\*/", re.S)
 #: browser's developer tools ever ask for them).
 EXCLUDED = re.compile(r"^sw\.js$|\.map$")
 ICON_SIZES = (192, 512)
-ISOLATION_MODES = ("require-corp", "credentialless", "off")
+ISOLATION_MODES = ("auto", "require-corp", "credentialless", "off")
 #: Material's primary colours (theme.palette.primary) used for the app's theme colour.
 MATERIAL_PRIMARY = {
     "red": "#ef5552", "pink": "#e92063", "purple": "#ab47bd", "deep-purple": "#7e56c2",
@@ -57,17 +59,9 @@ MATERIAL_PRIMARY = {
 _command = {"name": "build"}
 
 
-def _log(message: str) -> None:
-    print("INFO    -  [offline] " + message, file=sys.stderr, flush=True)
-
-
-def _settings(config) -> dict:
-    return (config.get("extra") or {}).get("tinycnn") or {}
-
-
 def enabled(config) -> bool:
     """``extra.tinycnn.offline`` (default true), and never under ``mkdocs serve``."""
-    setting = _settings(config).get("offline", True)
+    setting = common.setting(config, "offline")
     if not isinstance(setting, bool):
         raise ValueError(f"extra.tinycnn.offline in mkdocs.yml must be true or false, got {setting!r}")
     return setting and _command["name"] != "serve"
@@ -75,14 +69,13 @@ def enabled(config) -> bool:
 
 def isolation(config) -> str:
     """The Cross-Origin-Embedder-Policy the worker adds (or ``off``); see the module docstring."""
-    settings = _settings(config)
-    setting = settings.get("isolation")
-    if setting is None:
-        runtime = str(settings.get("runtime", "self-hosted")).strip()
-        return "credentialless" if re.match(r"^(https?:)?//", runtime) else "require-corp"
+    setting = common.setting(config, "isolation")
     if setting not in ISOLATION_MODES:
         raise ValueError(f"extra.tinycnn.isolation in mkdocs.yml must be one of "
                          f"{', '.join(ISOLATION_MODES)}, got {setting!r}")
+    if setting == "auto":
+        runtime = str(common.setting(config, "runtime")).strip()
+        return "credentialless" if re.match(r"^(https?:)?//", runtime) else "require-corp"
     return setting
 
 
@@ -113,11 +106,10 @@ def precache_manifest(site: Path) -> Dict[str, Tuple[str, int]]:
     return files
 
 
-def build_hash(files: Dict[str, Tuple[str, int]], extra: str) -> str:
+def build_hash(site: Path, files: Dict[str, Tuple[str, int]], extra: str) -> str:
+    """A hash over the paths and bytes of the kept files (and ``extra``: the worker's code)."""
     digest = hashlib.sha256(extra.encode())
-    for rel, (content, size) in sorted(files.items()):
-        digest.update(f"{rel}\0{content}\0{size}\n".encode())
-    return digest.hexdigest()[:16]
+    return common.hash_files([site / rel for rel in sorted(files)], base=site, digest=digest).hexdigest()[:16]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -227,7 +219,7 @@ def write_service_worker(site: Path, config) -> dict:
     else:
         files = precache_manifest(site)
         mode = isolation(config)
-        sw = {"build": build_hash(files, template + mode), "enabled": True, "isolation": mode,
+        sw = {"build": build_hash(site, files, template + mode), "enabled": True, "isolation": mode,
               "bytes": sum(size for _, size in files.values()),
               "files": {rel: [content, size] for rel, (content, size) in files.items()}}
     text = CONFIG_SLOT.sub(lambda _: "/*CONFIG*/" + json.dumps(sw, separators=(",", ":")) + "/*END*/",
@@ -243,7 +235,7 @@ def on_post_build(config, **kwargs) -> None:
                                                encoding="utf-8")
     sw = write_service_worker(site, config)
     if sw["enabled"]:
-        _log(f"service worker: build {sw['build']}, {len(sw['files'])} files, "
+        common.log("offline", f"service worker: build {sw['build']}, {len(sw['files'])} files, "
              f"{sw['bytes'] / 1e6:.1f} MB for the offline copy, isolation {sw['isolation']}")
     else:
-        _log("service worker off (it unregisters itself)")
+        common.log("offline", "service worker off (it unregisters itself)")

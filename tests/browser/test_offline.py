@@ -7,7 +7,6 @@ installability errors for the web app manifest), and the two builds' files on di
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import shutil
@@ -21,16 +20,6 @@ import pytest
 from .test_runtime import CONVOLUTION_EXAMPLE, _start_infinite_loop, first_page, wait_for_editors
 
 pytestmark = pytest.mark.browser
-
-HOOK = Path(__file__).resolve().parents[2] / "docs" / "hooks" / "offline.py"
-
-
-def load_hook():
-    spec = importlib.util.spec_from_file_location("tinycnn_offline_hook", HOOK)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 def site_pages(site: Path) -> List[str]:
     """URL paths (relative to the site root) of every page of the built site."""
@@ -206,7 +195,7 @@ def test_stop_on_a_second_visit_interrupts_and_keeps_variables(built_site, serve
 # ----------------------------------------------------------------------------------------------
 # Updates
 # ----------------------------------------------------------------------------------------------
-def second_build(site: Path, folder: Path, marker: str) -> Path:
+def second_build(offline_hook, site: Path, folder: Path, marker: str) -> Path:
     """A copy of the built site with one changed page and a changed runtime manifest, and its
     service worker written again by the hook (as a new deploy would be)."""
     shutil.copytree(site, folder, symlinks=True)
@@ -217,8 +206,7 @@ def second_build(site: Path, folder: Path, marker: str) -> Path:
     manifest = json.loads(runtime.read_text(encoding="utf-8"))
     manifest["tinycnn"] += "+second"
     runtime.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-    hook = load_hook()
-    hook.write_service_worker(folder, {"extra": {"tinycnn": {}}})
+    offline_hook.write_service_worker(folder, {"extra": {"tinycnn": {}}})
     return folder
 
 
@@ -231,9 +219,10 @@ def _visit_and_save(server, new_page, path):
     return recorded, page
 
 
-def test_a_new_deploy_shows_within_two_reloads_and_reuses_unchanged_files(built_site, serve, new_page, tmp_path):
+def test_a_new_deploy_shows_within_two_reloads_and_reuses_unchanged_files(built_site, serve, new_page, tmp_path,
+                                                                         hook):
     first = sw_config(built_site)
-    second = second_build(built_site, tmp_path / "second", "Updated:")
+    second = second_build(hook("offline"), built_site, tmp_path / "second", "Updated:")
     new = sw_config(second)
     assert new["build"] != first["build"]
     changed = {p for p in new["files"] if first["files"].get(p) != new["files"][p]}
@@ -269,8 +258,8 @@ def test_a_new_deploy_shows_within_two_reloads_and_reuses_unchanged_files(built_
     assert recorded.foreign_requests() == []
 
 
-def test_the_update_notice_reloads_into_the_new_version(built_site, serve, new_page, tmp_path):
-    second = second_build(built_site, tmp_path / "second", "Updated:")
+def test_the_update_notice_reloads_into_the_new_version(built_site, serve, new_page, tmp_path, hook):
+    second = second_build(hook("offline"), built_site, tmp_path / "second", "Updated:")
     server = serve({"/": built_site})
     recorded, page = _visit_and_save(server, new_page, "convolution/")
     server.mount("/", second)
@@ -337,12 +326,12 @@ CDN_CORS = {"Access-Control-Allow-Origin": "*"}
     ("require-corp", dict(CDN_CORS, **{"Cross-Origin-Resource-Policy": "cross-origin"}), True),
     ("require-corp", CDN_CORS, False),    # require-corp and a host without CORP: Python is blocked
 ])
-def test_a_runtime_from_another_origin_under_isolation(built_site, serve, new_page, tmp_path,
+def test_a_runtime_from_another_origin_under_isolation(built_site, serve, new_page, tmp_path, hook,
                                                        isolation, cdn_headers, works):
     site = tmp_path / "site"
     shutil.copytree(built_site, site, symlinks=True, ignore=shutil.ignore_patterns("pyodide"))
     cdn = serve({"/pyodide/": built_site / "assets" / "pyodide"}, headers=cdn_headers)  # another port
-    hook = load_hook()
+    hook = hook("offline")
     settings = {"runtime": cdn.url + "pyodide/"}
     if isolation != hook.isolation({"extra": {"tinycnn": settings}}):
         settings["isolation"] = isolation

@@ -8,7 +8,6 @@ the safe zone is the plain theme colour).
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import re
 from pathlib import Path
@@ -16,15 +15,7 @@ from urllib.parse import urljoin
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.site
-
-
-def _hook():
-    spec = importlib.util.spec_from_file_location("tinycnn_offline_hook", ROOT / "docs" / "hooks" / "offline.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _sw_config(site: Path) -> dict:
@@ -52,8 +43,8 @@ def test_the_precache_manifest_lists_every_built_file_with_its_hash_and_size(bui
     assert wheel in config["files"]
 
 
-def test_the_build_hash_follows_the_files(built_site, tmp_path):
-    hook = _hook()
+def test_the_build_hash_follows_the_files(hook, tmp_path):
+    hook = hook("offline")
     site = tmp_path / "site"
     site.mkdir()
     (site / "index.html").write_text("<h1>one</h1>")
@@ -70,13 +61,14 @@ def test_the_build_hash_follows_the_files(built_site, tmp_path):
     assert off["enabled"] is False and off["files"] == {}
 
 
-def test_settings_are_checked_and_isolation_follows_the_runtime():
-    hook = _hook()
+def test_settings_are_checked_and_isolation_follows_the_runtime(hook):
+    hook = hook("offline")
     assert hook.isolation({"extra": {"tinycnn": {}}}) == "require-corp"
     assert hook.isolation({"extra": {"tinycnn": {"runtime": "https://cdn.example/pyodide/"}}}) == "credentialless"
     assert hook.isolation({"extra": {"tinycnn": {"runtime": "/pyodide/"}}}) == "require-corp"  # same origin
     assert hook.isolation({"extra": {"tinycnn": {"isolation": "off"}}}) == "off"
-    with pytest.raises(ValueError, match="isolation .* must be one of require-corp, credentialless, off"):
+    assert hook.isolation({"extra": {"tinycnn": {"isolation": "credentialless"}}}) == "credentialless"
+    with pytest.raises(ValueError, match="isolation .* must be one of auto, require-corp, credentialless, off"):
         hook.isolation({"extra": {"tinycnn": {"isolation": "yes"}}})
     with pytest.raises(ValueError, match="offline in mkdocs.yml must be true or false"):
         hook.enabled({"extra": {"tinycnn": {"offline": "no"}}})
