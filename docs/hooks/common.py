@@ -45,6 +45,13 @@ SETTINGS: Dict[str, Setting] = {item.name: item for item in [
     Setting("bytecode_cache", True,
             "mkdocs.yml extra.tinycnn.bytecode_cache: the page keeps compiled Python in "
             "IndexedDB for returning readers (true) or not (false)"),
+    Setting("offline", True,
+            "mkdocs.yml extra.tinycnn.offline: the site's service worker (offline copy, clean "
+            "updates, cross-origin isolation); false writes an sw.js that removes itself"),
+    Setting("isolation", "auto",
+            "mkdocs.yml extra.tinycnn.isolation: the Cross-Origin-Embedder-Policy the service "
+            "worker adds: require-corp, credentialless, off, or auto (require-corp, or "
+            "credentialless when the runtime is another origin's URL)"),
     Setting("TINYCNN_CACHE", "~/.cache/tinycnn",
             "folder for fetched npm packages, the built wheel and the demo data"),
     Setting("TINYCNN_CELL_CACHE", "1",

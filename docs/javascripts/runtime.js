@@ -283,6 +283,7 @@
       this.pending.clear();
       this.listeners.clear();
       renderStatus();
+      if (hadState) document.dispatchEvent(new CustomEvent("tinycnn:runtime-restarted"));
       if (hadState) this.ensure().catch(() => {});  // a fresh worker, ready for the next run
     },
   };
@@ -660,13 +661,16 @@
       }
       renderOutput(cell, output, (performance.now() - started) / 1000);
       renderStatus();
+      document.dispatchEvent(new CustomEvent("tinycnn:cell-run", { detail: { index: cells.indexOf(cell), code,
+        output: Object.assign(publicOutput(output), { stopped: !!output.stopped }) } }));
       return publicOutput(output);
     }).finally(() => cell.root.classList.remove("tc-queued"));
   }
 
-  async function runAll() {
+  async function runAll(options) {
+    const through = options && Number.isInteger(options.through) ? options.through : cells.length - 1;
     const results = [];
-    for (const cell of cells.slice()) {
+    for (const cell of cells.slice(0, through + 1)) {
       const output = await runCell(cell);
       results.push(output);
       if (output.error) break;
@@ -745,7 +749,8 @@
     }),
     /** Stops the running code (and cancels queued runs). */
     stop: () => kernel.stop(),
-    /** Promise of a list of outputs: runs the page's cells in order, stopping at the first error. */
+    /** Promise of a list of outputs: runs the page's cells in order, stopping at the first error;
+     *  runAll({through: i}) runs cells 0..i only. */
     runAll,
     /** Versions: {pyodide, python, numpy, tinycnn} (null until loaded, tinycnn from the manifest), and
      *  bytecodeCache: "hit" | "miss" | "off" (null until loaded): did Python start from compiled code

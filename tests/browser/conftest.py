@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import shutil
 import threading
 from pathlib import Path
@@ -37,6 +38,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
     mounts: Dict[str, Path] = {}
     isolated = False
     not_found: Optional[Path] = None
+    extra_headers: Dict[str, str] = {}
 
     def translate_path(self, path: str) -> str:
         url_path = urlsplit(path).path
@@ -52,6 +54,8 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         if self.isolated:
             self.send_header("Cross-Origin-Opener-Policy", "same-origin")
             self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
+        for name, value in self.extra_headers.items():
+            self.send_header(name, value)
         super().end_headers()
 
     def send_error(self, code, message=None, explain=None):
@@ -64,6 +68,17 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def log_request(self, code="-", size="-") -> None:
+        # What the server sent: (path, status, bytes of the file for a 200), for the tests that
+        # count what a visit downloads (see SiteServer.log).
+        sent = 0
+        if str(code) == "200" and self.command == "GET":
+            path = self.translate_path(self.path)
+            if os.path.isdir(path):
+                path = os.path.join(path, "index.html")
+            sent = os.path.getsize(path) if os.path.isfile(path) else 0
+        self.server.log.append((urlsplit(self.path).path, int(code) if str(code).isdigit() else 0, sent))
+
     def log_message(self, *args) -> None:  # keep test output readable
         pass
 
@@ -71,17 +86,32 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 class SiteServer:
     """A threaded HTTP server on 127.0.0.1 serving ``mounts`` (URL prefix -> folder)."""
 
-    def __init__(self, mounts: Dict[str, Path], isolated: bool = False, not_found: Optional[Path] = None) -> None:
+    def __init__(self, mounts: Dict[str, Path], isolated: bool = False,
+                 not_found: Optional[Path] = None, headers: Optional[Dict[str, str]] = None) -> None:
         handler = type("Handler", (_Handler,), {"mounts": dict(mounts), "isolated": isolated,
-                                                "not_found": not_found})
+                                                "not_found": not_found,
+                                                "extra_headers": dict(headers or {})})
         handler.extensions_map = dict(http.server.SimpleHTTPRequestHandler.extensions_map)
         handler.extensions_map.update({".wasm": "application/wasm", ".js": "text/javascript",
                                        ".mjs": "text/javascript", ".data": "application/octet-stream"})
+        self.handler = handler
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
+        self.httpd.log = []  # (URL path, status, bytes) of every request served
         self.url = "http://127.0.0.1:%d/" % self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
+
+    @property
+    def log(self) -> List[tuple]:
+        return self.httpd.log
+
+    def bytes_sent(self) -> int:
+        return sum(sent for _, _, sent in self.httpd.log)
+
+    def mount(self, prefix: str, folder: Path) -> None:
+        """Serve another folder under ``prefix`` from now on (e.g. a new build at the same address)."""
+        self.handler.mounts[prefix] = Path(folder)
 
     def close(self) -> None:
         self.httpd.shutdown()
@@ -106,11 +136,12 @@ def isolated_site_url(built_site: Path) -> Iterator[str]:
 
 @pytest.fixture()
 def serve() -> Iterator[object]:
-    """Factory: ``serve({url_prefix: folder}, isolated=False)`` -> SiteServer (closed after the test)."""
+    """Factory: ``serve({url_prefix: folder}, isolated=False, headers=None)`` -> SiteServer (closed
+    after the test); ``headers`` are sent with every response (e.g. a CDN's CORS header)."""
     servers: List[SiteServer] = []
 
-    def make(mounts: Dict[str, Path], isolated: bool = False) -> SiteServer:
-        server = SiteServer(mounts, isolated=isolated)
+    def make(mounts: Dict[str, Path], isolated: bool = False, headers: Optional[Dict[str, str]] = None) -> SiteServer:
+        server = SiteServer(mounts, isolated=isolated, headers=headers)
         servers.append(server)
         return server
 
@@ -132,26 +163,33 @@ def browser() -> Iterator[object]:
 
 
 class RecordedPage:
-    """A Playwright page plus every request URL it (and its workers) made and its console errors."""
+    """A Playwright page plus every request URL it (and its workers) made and its console errors.
+
+    ``requests``: what the page and its Web Workers asked for (served by the network or by the
+    site's service worker); ``sw_requests``: what the service worker itself fetched from the network.
+    """
 
     def __init__(self, context, page) -> None:
         self.context = context
         self.page = page
         self.requests: List[str] = []
+        self.sw_requests: List[str] = []
         self.console: List[str] = []
-        context.on("request", lambda request: self.requests.append(request.url))
+        context.on("request", lambda request: (
+            self.sw_requests if request.service_worker else self.requests).append(request.url))
         page.on("console", lambda message: self.console.append("%s: %s" % (message.type, message.text)))
         page.on("pageerror", lambda error: self.console.append("pageerror: %s" % error))
 
     def foreign_requests(self) -> List[str]:
         allowed = ("data:", "blob:", "http://127.0.0.1:", "about:")
-        return [url for url in self.requests if not url.startswith(allowed)]
+        return [url for url in self.requests + self.sw_requests if not url.startswith(allowed)]
 
 
 @pytest.fixture()
 def new_page(browser) -> Iterator[object]:
     """Factory: ``new_page(init_script=None, viewport=None, **context_options)`` -> RecordedPage
-    (closed after the test); ``context_options`` go to ``browser.new_context`` (e.g. has_touch)."""
+    (closed after the test); ``context_options`` go to ``browser.new_context`` (e.g. has_touch,
+    ``service_workers="block"``)."""
     opened: List[RecordedPage] = []
 
     def make(init_script: Optional[str] = None, viewport: Optional[dict] = None, **options) -> RecordedPage:
