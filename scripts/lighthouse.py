@@ -106,7 +106,12 @@ def main(argv=None) -> int:
         for slug in args.pages:
             slug = "" if slug in ("", "index", "home") else slug.strip("/") + "/"
             name = slug.strip("/").replace("/", "-") or "home"
-            result = run(binary, base + slug, chrome, reports / ("%s.json" % name))
+            try:
+                result = run(binary, base + slug, chrome, reports / ("%s.json" % name))
+            except subprocess.CalledProcessError as error:  # e.g. PROTOCOL_TIMEOUT on a busy machine
+                print("%-14s Lighthouse failed (exit %d); try again on a quieter machine"
+                      % (name, error.returncode), flush=True)
+                continue
             print("%-14s %s" % (name, summary(result)), flush=True)
     finally:
         server.shutdown()
