@@ -53,6 +53,7 @@ def first_view(browser, url: str, width: int, scheme: str = "default", scroll: b
     context = browser.new_context(viewport={"width": width, "height": 900 if width > 500 else 844})
     context.add_init_script(palette_script(scheme))
     page = context.new_page()
+    page.set_default_timeout(90_000)  # a busy 2-core machine: /api/ took > 30 s to load once
     finished = []
     page.on("requestfinished", lambda request: finished.append(request))
     try:
