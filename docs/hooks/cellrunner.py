@@ -30,7 +30,7 @@ import sys
 import traceback
 import warnings
 import zlib
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 __all__ = ["run_cell", "resolve_carriage_returns", "array_to_png", "heatmap_rgb", "encode_png"]
 
@@ -257,8 +257,13 @@ def _figure_alt(figure: Any, number: int) -> str:
     return "Figure %d drawn by the code above" % number
 
 
-def _collect_figures() -> List[Dict[str, str]]:
-    """Save every open matplotlib figure as PNG (base64) and close it."""
+def _collect_figures(figure_hook: Optional[Callable[[Any], Dict[str, str]]] = None
+                     ) -> List[Dict[str, str]]:
+    """Save every open matplotlib figure as PNG (base64) and close it.
+
+    ``figure_hook(figure)``, if given, is called after the PNG is saved and may add entries to
+    the image's dict (the build adds a dark variant of the figure this way).
+    """
     pyplot = sys.modules.get("matplotlib.pyplot")
     if pyplot is None:
         return []
@@ -267,10 +272,13 @@ def _collect_figures() -> List[Dict[str, str]]:
         figure = pyplot.figure(number)
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-        images.append({
+        image = {
             "png": base64.b64encode(buffer.getvalue()).decode("ascii"),
             "alt": _figure_alt(figure, number),
-        })
+        }
+        if figure_hook is not None:
+            image.update(figure_hook(figure))
+        images.append(image)
         pyplot.close(figure)
     return images
 
@@ -312,7 +320,8 @@ def _is_matplotlib_object(value: Any) -> bool:
     )
 
 
-def run_cell(source: str, namespace: Dict[str, Any], cell_name: str = "<cell>") -> Dict[str, Any]:
+def run_cell(source: str, namespace: Dict[str, Any], cell_name: str = "<cell>",
+             figure_hook: Optional[Callable[[Any], Dict[str, str]]] = None) -> Dict[str, Any]:
     """Execute ``source`` in ``namespace`` like a notebook cell and capture what it shows.
 
     Parameters
@@ -324,6 +333,9 @@ def run_cell(source: str, namespace: Dict[str, Any], cell_name: str = "<cell>") 
         earlier cells' variables.
     cell_name : str, optional
         Name used as the file name in tracebacks (e.g. ``"convolution.md, cell 3"``).
+    figure_hook : callable, optional
+        Called with each matplotlib figure after it is saved; the dict it returns is merged into
+        that figure's image entry (the build uses it to add a dark variant, ``"png_dark"``).
 
     Returns
     -------
@@ -373,7 +385,7 @@ def run_cell(source: str, namespace: Dict[str, Any], cell_name: str = "<cell>") 
     result: Optional[str] = None
     images: List[Dict[str, str]] = []
     try:
-        images.extend(_collect_figures())
+        images.extend(_collect_figures(figure_hook))
         if has_value and value is not None and not _is_matplotlib_object(value):
             namespace["_"] = value
             result = repr(value)

@@ -44,6 +44,9 @@ KATEX_SITE_DIR = "assets/katex"
 
 _MPLBACKEND = os.environ.get("MPLBACKEND")
 import cellrunner  # noqa: E402 - after saving MPLBACKEND, which cellrunner sets
+import figures  # noqa: E402 - build-time figure files (light/dark, WebP/PNG)
+
+_figure_store = figures.FigureStore()
 
 
 def _restore_mplbackend() -> None:
@@ -136,7 +139,8 @@ def _fingerprint_code() -> str:
     data files, this hook, cellrunner, and the versions of Python and the libraries."""
     global _code_fingerprint
     if _code_fingerprint is None:
-        paths = common.source_files(ROOT / "tinycnn") + [HOOKS / "cellrunner.py", Path(__file__)]
+        paths = common.source_files(ROOT / "tinycnn") + [HOOKS / "cellrunner.py", HOOKS / "figures.py",
+                                                           Path(__file__)]
         digest = common.hash_files(paths)
         digest.update(sys.version.encode())
         for name in ("numpy", "matplotlib", "sklearn", "PIL"):
@@ -219,7 +223,8 @@ def _execute_cells(cells: List[Cell], page_path: str) -> None:
             for cell in cells:
                 name = "%s, cell %d" % (page_path, cell.number)
                 started = time.perf_counter()
-                cell.output = cellrunner.run_cell(cell.source, namespace, name)
+                cell.output = cellrunner.run_cell(cell.source, namespace, name,
+                                                  figure_hook=figures.dark_variant)
                 cell.seconds = time.perf_counter() - started
                 if cell.output["error"]:
                     raise PluginError(
@@ -245,24 +250,33 @@ def _json_for_script(text: str) -> str:
             .replace("&", "\\u0026"))
 
 
-def output_html(output: Dict[str, Any]) -> str:
-    """The ``<div class="tc-output">`` of a cell (empty parts omitted)."""
+def output_html(output: Dict[str, Any], figure_tag: Any = None) -> str:
+    """The ``<div class="tc-output">`` of a cell (empty parts omitted).
+
+    ``figure_tag(image, n)`` gives the markup of the cell's n-th image (files written by
+    ``figures.py``); without it, images are inline PNG data URIs.
+    """
     parts = []
     for key in ("stdout", "stderr", "result", "error"):
         text = output.get(key)
         if text:
             parts.append('<pre class="tc-%s">%s</pre>' % (key, html.escape(text.rstrip("\n"))))
-    for image in output.get("images", []):
+    for number, image in enumerate(output.get("images", []), 1):
+        if figure_tag is not None:
+            parts.append(figure_tag(image, number))
+            continue
         parts.append('<img class="tc-image" src="data:image/png;base64,%s" alt="%s">'
                      % (image["png"], html.escape(image["alt"], quote=True)))
     return '<div class="tc-output" aria-live="polite">%s</div>' % "".join(parts)
 
 
-def cell_html(cell: Cell, highlighted: str) -> str:
+def cell_html(cell: Cell, highlighted: str, figure_tag: Any = None) -> str:
+    tag = None if figure_tag is None else (
+        lambda image, number: figure_tag(image, "%d-%d" % (cell.number, number)))
     return (
         '<div class="tc-cell" data-runnable data-cell="%d">'
         '<script type="application/json" class="tc-source">%s</script>%s%s</div>'
-        % (cell.number, _json_for_script(cell.source), highlighted, output_html(cell.output))
+        % (cell.number, _json_for_script(cell.source), highlighted, output_html(cell.output, tag))
     )
 
 
@@ -273,8 +287,10 @@ _HIGHLIGHT_DIV = re.compile(
 )
 
 
-def wrap_cells(page_html: str, cells: List[Cell], page_path: str) -> str:
-    """Replace each tagged highlight block by the full cell HTML."""
+def wrap_cells(page_html: str, cells: List[Cell], page_path: str, figure_tag: Any = None) -> str:
+    """Replace each tagged highlight block by the full cell HTML.
+
+    ``figure_tag(image, "cell-n")``: markup of a cell's image (see :func:`output_html`)."""
     by_number = {cell.number: cell for cell in cells}
     seen = []
 
@@ -284,7 +300,7 @@ def wrap_cells(page_html: str, cells: List[Cell], page_path: str) -> str:
         classes = match.group("classes").replace(_MARKER + str(number), "language-python").split()
         highlighted = '<div class="%s"%s>%s</div>' % (" ".join(classes), match.group("rest"),
                                                       match.group("body"))
-        return cell_html(by_number[number], highlighted)
+        return cell_html(by_number[number], highlighted, figure_tag)
 
     page_html = _HIGHLIGHT_DIV.sub(replace, page_html)
     if sorted(seen) != sorted(by_number):
@@ -416,10 +432,45 @@ def notebook_alt_texts(page_html: str, notebook_path: str, page_path: str) -> st
     return page_html
 
 
+_NOTEBOOK_IMAGE = re.compile(r'<img (?P<before>[^>]*?)src="data:image/png;base64,(?P<png>[^"]+)"'
+                             r'(?P<after>[^>]*)>')
+
+
+def _figure_tagger(page: Any) -> Any:
+    """``figure_tag(image, suffix)`` for ``page``: its images become files (figures.py)."""
+    from mkdocs.utils import get_relative_url
+
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", page.file.src_uri.rsplit(".", 1)[0]).strip("-")
+
+    def figure_tag(image: Dict[str, str], suffix: str) -> str:
+        return figures.figure_html(_figure_store, image, "%s-%s" % (slug, suffix),
+                                   lambda path: get_relative_url(path, page.url))
+    return figure_tag
+
+
+def notebook_figures(page_html: str, figure_tag: Any) -> str:
+    """The notebook's inline PNG outputs (nbconvert) become image files too."""
+    numbers = iter(range(1, 1 << 30))
+
+    def replace(match: "re.Match[str]") -> str:
+        alt = re.search(r'alt="([^"]*)"', match.group("before") + match.group("after"))
+        image = {"png": match.group("png"), "alt": html.unescape(alt.group(1)) if alt else ""}
+        return figure_tag(image, "%d" % next(numbers))
+
+    return _NOTEBOOK_IMAGE.sub(replace, page_html)
+
+
 def on_page_content(page_html: str, page: Any, config: Any, files: Files) -> str:
     cells = _cells_by_page.pop(page.file.src_uri, [])
+    figure_tag = _figure_tagger(page)
     if cells:
-        page_html = wrap_cells(page_html, cells, page.file.src_uri)
+        page_html = wrap_cells(page_html, cells, page.file.src_uri, figure_tag)
     if page.file.src_uri.endswith(".ipynb"):
         page_html = notebook_alt_texts(page_html, page.file.abs_src_path, page.file.src_uri)
+        page_html = notebook_figures(page_html, figure_tag)
     return render_math(page_html, page.file.src_uri)
+
+
+def on_post_build(config: Any) -> None:
+    """Write the figure files of the pages (assets/figures/)."""
+    _figure_store.write(config["site_dir"])

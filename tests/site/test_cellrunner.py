@@ -211,6 +211,21 @@ def test_matplotlib_figures_are_captured_closed_and_alt_texted():
 
 
 @pytest.mark.site
+def test_figure_hook_sees_each_figure_after_it_is_saved_and_adds_to_its_entry():
+    seen = []
+
+    def hook(figure):
+        seen.append(figure.get_label())
+        return {"axes": str(len(figure.axes))}
+
+    out = run_cell("import matplotlib.pyplot as plt\nplt.figure('one')\n"
+                   "plt.subplots(1, 3, num='three');", {}, figure_hook=hook)
+    assert out["error"] is None, out["error"]
+    assert seen == ["one", "three"]
+    assert [(image["alt"], image["axes"]) for image in out["images"]] == [("one", "0"), ("three", "3")]
+
+
+@pytest.mark.site
 def test_matplotlib_backend_switched_to_agg_when_already_imported():
     import matplotlib.pyplot as plt
     plt.switch_backend("template")

@@ -3,12 +3,10 @@ worked numbers come out of the executed code, every generated figure is a real P
 the API page documents every public name, and the build hook behaves as promised."""
 from __future__ import annotations
 
-import base64
 import html
 import importlib
 import json
 import re
-import struct
 from pathlib import Path
 
 import pytest
@@ -48,20 +46,24 @@ def outputs(text: str, kind: str) -> list:
     return [html.unescape(m) for m in re.findall(r'<pre class="tc-%s">(.*?)</pre>' % kind, text, re.S)]
 
 
-def images(text: str) -> list:
-    """(alt, png bytes) of every build-time cell image."""
+def images(site: Path, slug: str) -> list:
+    """(alt, image file) of every build-time cell image of the light scheme (the figures are
+    files next to the pages; see tests/site/test_figures.py for their markup)."""
     found = []
-    for tag in re.findall(r'<img class="tc-image"[^>]*>', text):
-        src = re.search(r'src="data:image/png;base64,([^"]+)"', tag).group(1)
+    for tag in re.findall(r'<img class="tc-image(?! tc-figure-dark)[^"]*"[^>]*>', page(site, slug)):
+        src = html.unescape(re.search(r'src="([^"]+)"', tag).group(1))
         alt = html.unescape(re.search(r'alt="([^"]*)"', tag).group(1))
-        found.append((alt, base64.b64decode(src)))
+        found.append((alt, (site / slug / src).resolve()))
     return found
 
 
-def png_size(data: bytes) -> tuple:
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
-    assert data[12:16] == b"IHDR"
-    return struct.unpack(">II", data[16:24])
+def image_size(path: Path) -> tuple:
+    from PIL import Image
+
+    with Image.open(path) as image:
+        image.verify()
+    with Image.open(path) as image:
+        return image.size
 
 
 # ---------------------------------------------------------------------------------- pages
@@ -129,11 +131,11 @@ def test_training_page_reaches_high_test_accuracy(built_site):
 
 # ------------------------------------------------------------------------------- figures
 @pytest.mark.parametrize("slug", sorted(FIGURES))
-def test_every_generated_figure_exists_as_a_png_with_alt_text(built_site, slug):
-    found = images(page(built_site, slug))
-    for alt, data in found:
+def test_every_generated_figure_exists_as_an_image_file_with_alt_text(built_site, slug):
+    found = images(built_site, slug)
+    for alt, path in found:
         assert alt.strip(), "an image without alt text on /%s/" % slug
-        width, height = png_size(data)
+        width, height = image_size(path)
         assert width >= 100 and height >= 50, (alt, width, height)
     alts = [alt for alt, _ in found]
     for start in FIGURES[slug]:
@@ -150,7 +152,7 @@ def test_cells_that_draw_figures_show_no_stray_result(built_site, slug):
 
 
 def test_array_results_get_heatmaps(built_site):
-    alts = [alt for alt, _ in images(page(built_site, "convolution"))]
+    alts = [alt for alt, _ in images(built_site, "convolution")]
     assert any(alt.startswith("Heatmap of a 3\u00d73 array") for alt in alts), alts
     assert any(alt.startswith("Heatmap of a 4\u00d74 array") for alt in alts), alts
 
@@ -209,7 +211,7 @@ def test_notebook_is_executed_and_downloadable(built_site):
     assert "Epoch 10/10" in text  # executed at build time: the training log is there
     assert (built_site / "notebooks" / "cnn-from-scratch" / "cnn-from-scratch.ipynb").exists()
     assert 'href="cnn-from-scratch.ipynb"' in text  # the download link
-    figures = re.findall(r'<img[^>]+src="data:image/png;base64,[^>]*>', text)
+    figures = re.findall(r'<img[^>]+src="[^"]*assets/figures/[^>]*>', text)
     assert figures, "the notebook's figure is missing"
     assert all('alt="Training and test accuracy' in tag for tag in figures)
 

@@ -132,8 +132,7 @@
           el("span", { class: "tcd-stage-kind" }, stage.label),
           el("span", { class: "tcd-stage-shape" }, shape.join("×")),
           el("span", { class: "tcd-stage-params" }, stage.params ? `${number(stage.params)} weights` : "no weights"));
-        button.setAttribute("aria-label", `${stage.label}: output ${shape.join(" by ")}, ` +
-          `${stage.params ? number(stage.params) + " weights" : "no weights"}`);
+        // no aria-label: the visible text is the name (axe: label-content-name-mismatch)
         button.addEventListener("click", () => choose(index));
         diagram.appendChild(button);
         if (index < state.stages.length - 1) diagram.appendChild(el("span", { class: "tcd-op tcd-arch-arrow", "aria-hidden": "true" }, "→"));
