@@ -71,9 +71,12 @@ class ModelFileError(ValueError):
 
 
 def _name_of(target) -> str:
+    """How error messages name the file: its path, or the ``name`` of a file object (a
+    ``BytesIO`` can be given one: ``buffer.name = "my_model.npz"``)."""
     if isinstance(target, (str, os.PathLike)):
         return repr(os.fspath(target))
-    return "the file object %s" % (getattr(target, "name", None) or type(target).__name__)
+    name = getattr(target, "name", None)
+    return repr(name) if isinstance(name, str) else "the file object %s" % type(target).__name__
 
 
 def _registry(custom_objects: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
