@@ -194,14 +194,14 @@ def test_dashboard_model_file_opens_natively_and_user_files_are_checked(demos, t
         assert model.metadata["class_names"] == [str(d) for d in range(10)]
         assert model.optimizer.iterations == demos._trainer.model.optimizer.iterations
 
+        demos._held_out = (x_test, y_test)   # calibrate on these (no scikit-learn needed)
         opened = json.loads(demos.load_user_model(answer["data"], "digits.npz"))
         assert opened["ok"] and opened["test_accuracy"] == answer["test_accuracy"]
         result = json.loads(demos.predict_digit(x_test[0, :, :, 0].tolist(), "user"))
         assert result["source"] == "user"
         np.testing.assert_allclose(result["raw"], model.predict(x_test[:1])[0], atol=1e-4)
     finally:
-        demos._trainer = None
-        demos._user_model = None
+        demos._trainer = demos._user_model = demos._held_out = None
 
     bad = json.loads(demos.load_user_model(base64.b64encode(b"not a model").decode(), "cat.jpg"))
     assert "'cat.jpg'" in bad["error"] and "not a zip" in bad["error"]

@@ -243,9 +243,9 @@
         }
         if (seq !== state.seq) return;
         show(result);
-        const by = { trained: "model trained above", user: "your model" }[result.source] ||
-          "model pre-trained when the site was built";
-        status.set(`Predicted in your browser by the ${by}` + (what ? `, on ${what}.` : "."), "ok");
+        const by = { trained: "the model trained above", user: "your model" }[result.source] ||
+          "the model pre-trained when the site was built";
+        status.set(`Predicted in your browser by ${by}` + (what ? `, on ${what}.` : "."), "ok");
       } catch (error) {
         if (seq === state.seq) status.error(error);
       }
