@@ -290,6 +290,7 @@ def damaged_files(folder, good: bytes):
     variant("bad_learning_rate", describe=lambda d: d["compile_config"]["optimizer"]["config"].update(learning_rate=-1))
     variant("wrong_shape", lambda a: a.update(weight_2=np.ones((3, 3, 4, 7), np.float32)))
     variant("more_filters_in_config", describe=lambda d: d["config"]["layers"][3]["config"].update(filters=7))
+    variant("weights_not_objects", describe=lambda d: d.update(weights=list(range(8))))
     variant("missing_weight", lambda a: a.pop("weight_7"))
     variant("extra_weight", lambda a: a.update(weight_8=np.ones(3, np.float32)))
     variant("extra_array", lambda a: a.update(surprise=np.ones(3)))
@@ -315,7 +316,7 @@ def test_damaged_or_foreign_files_are_refused_naming_the_file(tmp_path, monkeypa
     marker = tmp_path / "pwned.txt"
     monkeypatch.setenv("TINYCNN_PWNED", str(marker))
     files = damaged_files(tmp_path, trained_bytes())
-    assert len(files) == 37
+    assert len(files) == 38
     for name, path in files.items():
         error = raises_from_tinycnn(BAD, lambda: load_model(path))
         assert isinstance(error, ModelFileError), (name, error)

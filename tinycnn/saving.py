@@ -330,6 +330,8 @@ def load_model(filepath: PathOrFile, compile: bool = True,  # noqa: A002 (Keras'
     entries = description["weights"]
     stored = sorted((key for key in arrays if key.startswith("weight_")),
                     key=lambda key: int(key[7:]) if key[7:].isdigit() else -1)
+    _check(all(isinstance(entry, dict) for entry in entries), name,
+           "'weights' must list one JSON object per weight array")
     _check(len(entries) == len(weights) == len(stored), name,
            f"the model has {len(weights)} weight arrays, the file lists {len(entries)} and holds "
            f"{len(stored)}")

@@ -9,11 +9,11 @@ of ``tinycnn.datasets.load_digits``, permutation of ``RandomState(0)``) as well 
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
+
+from .test_demos import _screenshot, _stroke  # the drawing and screenshot helpers
 
 pytestmark = pytest.mark.browser
 
@@ -72,13 +72,6 @@ def test_save_and_load_model_in_pyodide(new_page, site_url):
     assert recorded.foreign_requests() == []
 
 
-def _screenshot(recorded, selector: str, name: str) -> None:
-    folder = os.environ.get("TINYCNN_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        recorded.page.locator(selector).screenshot(path=str(Path(folder) / (name + ".png")))
-
-
 def _held_out_digits():
     from tinycnn.datasets import load_digits
 
@@ -86,16 +79,6 @@ def _held_out_digits():
     order = np.random.RandomState(0).permutation(len(x))
     held_out = order[:int(round(0.2 * len(x)))]
     return x[held_out], y[held_out]
-
-
-def _stroke(page, points) -> None:
-    box = page.locator("#draw-digit-demo canvas.tcd-pad-canvas").bounding_box()
-    at = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in points]
-    page.mouse.move(*at[0])
-    page.mouse.down()
-    for point in at[1:]:
-        page.mouse.move(*point, steps=10)
-    page.mouse.up()
 
 
 @pytest.mark.parametrize("width", [1280, 390])
