@@ -238,6 +238,10 @@ def test_save_is_all_or_nothing_and_needs_a_built_model(tmp_path):
     raises_from_tinycnn(BAD, lambda: Sequential([Dense(2)]).save(tmp_path / "x.npz"), "not built")
     model.save(str(tmp_path / "no_extension"))              # written exactly where asked
     assert (tmp_path / "no_extension").exists()
+    # with the mode any new file gets (not the temporary file's private 0600)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "no_extension").stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 # ----------------------------------------------------------------------------- damaged files

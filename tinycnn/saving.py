@@ -53,6 +53,7 @@ import io
 import json
 import os
 import tempfile
+import zipfile
 from typing import Any, Dict, List, Mapping, Optional, Union
 
 import numpy as np
@@ -197,6 +198,9 @@ def save_model(model, filepath: PathOrFile, include_optimizer: bool = True,
     try:
         with os.fdopen(handle, "wb") as stream:
             np.savez_compressed(stream, **arrays)
+        umask = os.umask(0)  # mkstemp makes the file private (0600); give it the usual mode
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
@@ -224,6 +228,8 @@ def _read_archive(filepath: PathOrFile, name: str) -> Dict[str, np.ndarray]:
             raise ValueError("the file is empty")
         if not data.startswith(b"PK"):
             raise ValueError("it is not a zip (.npz) archive")
+        zipfile.ZipFile(io.BytesIO(data)).close()  # a broken zip fails here (NumPy 1.17's
+        # NpzFile would fail too, then complain once more from its __del__)
         with np.load(io.BytesIO(data), allow_pickle=False) as archive:
             return {entry: archive[entry] for entry in archive.files}
     except ModelFileError:
