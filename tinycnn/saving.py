@@ -16,7 +16,7 @@ One file holds everything needed to use or to go on training a model, as Keras's
 
 The file format
 ---------------
-A NumPy ``.npz`` archive (a zip file of ``.npy`` arrays, written with ``np.savez_compressed``)::
+A NumPy ``.npz`` archive (a zip file of ``.npy`` arrays, written with ``np.savez_compressed``):
 
     model_config.npy          the JSON description above, as UTF-8 bytes in a uint8 array
     weight_0.npy ...          the weight arrays (float32 or float64)
