@@ -21,9 +21,18 @@ import tempfile
 from pathlib import Path
 
 
+def cache_base() -> Path:
+    """tinycnn's cache folder outside the repository: ``$TINYCNN_CACHE`` or ``~/.cache/tinycnn``.
+
+    The site build keeps everything it fetches or computes once there (``npm/``, ``wheels/``,
+    ``demos/``); docs/hooks/common.py's ``cache_dir`` asks this function.
+    """
+    return Path(os.path.expanduser(os.environ.get("TINYCNN_CACHE") or "~/.cache/tinycnn"))
+
+
 def cache_root() -> Path:
-    """The folder that holds every fetched package (``$TINYCNN_CACHE`` or ``~/.cache/tinycnn``)."""
-    return Path(os.environ.get("TINYCNN_CACHE", Path.home() / ".cache" / "tinycnn")) / "npm"
+    """The folder that holds every fetched package (``npm/`` in :func:`cache_base`)."""
+    return cache_base() / "npm"
 
 
 def _folder_name(spec: str) -> str:

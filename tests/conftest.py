@@ -3,9 +3,14 @@
 ``built_site``: the MkDocs site built once per test session. ``scripts/test.sh`` builds it before
 running pytest and passes its folder in ``TINYCNN_BUILT_SITE``; without that variable the fixture
 builds the site into a temporary folder itself (``mkdocs build --strict``).
+
+``hook``: ``hook("runtime")`` imports ``docs/hooks/runtime.py`` the way MkDocs does (its folder on
+``sys.path`` while it loads, so that ``import common`` works); ``npm_fetch``: the site build's npm
+cache (``common.npm_fetch``). Used by tests/site/ and tests/browser/.
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -35,12 +40,41 @@ def built_site(tmp_path_factory) -> Path:
         assert (site / "index.html").exists(), f"TINYCNN_BUILT_SITE={given} holds no built site"
         return site
     site = tmp_path_factory.mktemp("site")
+    # Importing cellrunner.py (tests do) sets MPLBACKEND=Agg in this process; passed on to the
+    # build, it would reach the notebook's Jupyter kernel and hide its inline figures.
+    env = {key: value for key, value in os.environ.items() if key != "MPLBACKEND"}
     proc = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(site)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
     )
     assert proc.returncode == 0, "mkdocs build --strict failed:\n" + proc.stdout[-5000:]
     return site
+
+
+def load_hook(name: str):
+    """``docs/hooks/<name>.py`` as a fresh module, imported as MkDocs 1.6 imports a hook."""
+    path = ROOT / "docs" / "hooks" / (name + ".py")
+    spec = importlib.util.spec_from_file_location("tinycnn_hook_" + name, str(path))
+    module = importlib.util.module_from_spec(spec)
+    saved = sys.path.copy()
+    sys.path.insert(0, str(path.parent))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path[:] = saved
+    return module
+
+
+@pytest.fixture(scope="session")
+def hook():
+    """Factory: ``hook(name)`` -> docs/hooks/<name>.py imported like MkDocs does (see load_hook)."""
+    return load_hook
+
+
+@pytest.fixture(scope="session")
+def npm_fetch():
+    """``npm_fetch(spec)`` -> the unpacked npm package folder (the site build's cache)."""
+    return load_hook("common").npm_fetch
 
 
 def _files_importing_extras():

@@ -71,12 +71,3 @@ def check_positive_int(value, name: str) -> int:
     if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
         raise ValueError(f"{name} must be a positive int, got {value!r}")
     return int(value)
-
-
-def check_rank(array: np.ndarray, name: str, ranks: Sequence[int], meaning: str) -> None:
-    """Raise ``ValueError`` unless ``array.ndim`` is one of ``ranks``; ``meaning`` names the axes."""
-    if array.ndim not in ranks:
-        raise ValueError(
-            f"{name} must have {' or '.join(str(r) for r in ranks)} dimensions {meaning}, "
-            f"got shape {array.shape}"
-        )

@@ -50,23 +50,27 @@ HEATMAP_TARGET_PIXELS = 240
 # Output clean-up
 # ----------------------------------------------------------------------------------------------
 def resolve_carriage_returns(text: str) -> str:
-    """Keep only the last redraw of each line: the text after its last non-empty ``\\r``.
+    """Each line as a terminal shows it: a ``\\r`` returns to the line's start, and the text
+    after it overwrites the line from there (what a shorter redraw does not reach stays).
 
     Progress bars print ``"\\r 3/10 [====>....]"`` over and over on one line; the page shows the
     final state of every line only. (A trailing ``\\r`` or ``\\r\\n`` redraws nothing.)
+    runtime.js's ``resolveCarriageReturns`` does the same for the live output; both are tested
+    on tests/site/carriage_returns.json.
 
     >>> resolve_carriage_returns("1/3\\r2/3\\r3/3 done\\nnext")
     '3/3 done\\nnext'
+    >>> resolve_carriage_returns("abcdef\\rxy")
+    'xycdef'
     """
     if "\r" not in text:
         return text
     lines = []
     for line in text.split("\n"):
-        if "\r" not in line:
-            lines.append(line)
-            continue
-        redraws = [segment for segment in line.split("\r") if segment]
-        lines.append(redraws[-1] if redraws else "")
+        screen = ""
+        for segment in line.split("\r"):
+            screen = segment + screen[len(segment):]
+        lines.append(screen)
     return "\n".join(lines)
 
 

@@ -13,12 +13,11 @@ What it writes into the built site::
 
 The model definitions and the training loop are those of ``docs/javascripts/demos/demos.py``, the
 file the page itself runs, so the page and the build use the same network. Nothing is written into
-the repository; the results are cached in ``~/.cache/tinycnn/demos`` keyed by the content of
-tinycnn and of the demo code.
+the repository; the results are cached in ``demos/`` of the cache folder (``common.cache_dir``, default
+``~/.cache/tinycnn``) keyed by the content of tinycnn and of the demo code.
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import shutil
@@ -26,7 +25,9 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+import common
+from common import ROOT
+
 DEMOS_PY = ROOT / "docs" / "javascripts" / "demos" / "demos.py"
 PHOTO_CROP = (slice(20, 340), slice(100, 420))   # rows, cols of grace_hopper.jpg (600 x 512)
 PRETRAIN_EPOCHS = 15
@@ -34,7 +35,7 @@ FILES = ["photo64.json", "digits_model.npz", "digits_model.json", "article_model
 
 
 def _log(message: str) -> None:
-    print("INFO    -  [demos] " + message, file=sys.stderr, flush=True)
+    common.log("demos", message)
 
 
 def load_demos_module():
@@ -109,16 +110,13 @@ def write_digits_model(demos, weights_path: Path, info_path: Path) -> float:
 
 
 def _cache_key() -> str:
-    digest = hashlib.sha256()
     files = [Path(__file__), DEMOS_PY] + sorted((ROOT / "tinycnn").rglob("*.py"))
-    for path in files:
-        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()[:20]
+    return common.hash_files(files).hexdigest()[:20]
 
 
 def build_assets() -> Path:
     """Compute (or take from the cache) the demo files; return their folder."""
-    cache = Path.home() / ".cache" / "tinycnn" / "demos" / _cache_key()
+    cache = common.cache_dir("demos", _cache_key())
     if all((cache / name).exists() for name in FILES):
         _log(f"demo data from the cache ({cache})")
         return cache

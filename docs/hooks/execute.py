@@ -11,7 +11,9 @@ What it does, page by page (see the "runnable-cell contract" in the project note
    with its exact source (JSON) and its captured output (text, results, PNG figures as data URIs),
    and renders the page's math (``pymdownx.arithmatex``) to HTML with KaTeX at build time.
 3. ``on_files``: adds KaTeX's stylesheet and fonts (npm ``katex@0.16.9``, fetched into the
-   cache by ``scripts/npm_fetch.py``, never committed) to the site.
+   cache by ``common.npm_fetch``, never committed) to the site.
+
+Cells are found by ``common.find_cells``, the parser every hook uses.
 
 Running ``mkdocs build`` therefore needs ``npm`` (first run only, to fetch KaTeX) and ``node``
 (to render math).
@@ -20,9 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import html
-import importlib.util
+import importlib
 import json
-import logging
 import os
 import random
 import re
@@ -33,26 +34,16 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
+import common
+from common import HOOKS, ROOT
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 
-log = logging.getLogger("mkdocs.hooks.execute")
-
-HOOKS = Path(__file__).resolve().parent
-ROOT = HOOKS.parents[1]
 KATEX_SPEC = "katex@0.16.9"
 KATEX_SITE_DIR = "assets/katex"
 
-
-def _load(name: str, path: Path) -> Any:
-    spec = importlib.util.spec_from_file_location(name, str(path))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 _MPLBACKEND = os.environ.get("MPLBACKEND")
-cellrunner = _load("tinycnn_site_cellrunner", HOOKS / "cellrunner.py")
+import cellrunner  # noqa: E402 - after saving MPLBACKEND, which cellrunner sets
 
 
 def _restore_mplbackend() -> None:
@@ -72,7 +63,6 @@ _restore_mplbackend()
 # ----------------------------------------------------------------------------------------------
 # Finding cells in Markdown
 # ----------------------------------------------------------------------------------------------
-_FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^`\n]*?)[ \t]*$")
 _MARKER = "tc-cell-src-"
 
 
@@ -94,39 +84,15 @@ def find_and_tag_cells(markdown: str) -> Tuple[str, List[Cell]]:
     in the HTML); ``python norun`` fences become plain ``python`` fences.
     """
     lines = markdown.split("\n")
-    out: List[str] = []
     cells: List[Cell] = []
-    i = 0
-    while i < len(lines):
-        match = _FENCE_OPEN.match(lines[i])
-        if not match:
-            out.append(lines[i])
-            i += 1
-            continue
-        indent, fence, info = match.group("indent"), match.group("fence"), match.group("info")
-        # find the closing fence: same character, at least as long, nothing else on the line
-        closing = re.compile(r"^[ \t]*" + re.escape(fence[0]) + "{%d,}[ \t]*$" % len(fence))
-        end = i + 1
-        while end < len(lines) and not closing.match(lines[end]):
-            end += 1
-        if end == len(lines):
-            raise PluginError("unclosed code fence %r opened at line %d" % (fence, i + 1))
-        body = lines[i + 1:end]
-        words = info.split()
-        if words == ["python"]:
-            source = "\n".join(line[len(indent):] if line.startswith(indent) else line.lstrip()
-                               for line in body)
-            cell = Cell(len(cells) + 1, i + 1, source)
+    for fence in common.fences(lines, PluginError):
+        if fence.is_cell:
+            cell = Cell(len(cells) + 1, fence.start + 1, fence.source)
             cells.append(cell)
-            out.append("%s%s {.python .%s%d}" % (indent, fence, _MARKER, cell.number))
-        elif words[:1] == ["python"] and "norun" in words[1:]:
-            out.append("%s%spython" % (indent, fence))
-        else:
-            out.append(lines[i])
-        out.extend(body)
-        out.append(lines[end])
-        i = end + 1
-    return "\n".join(out), cells
+            lines[fence.start] = "%s%s {.python .%s%d}" % (fence.indent, fence.fence, _MARKER, cell.number)
+        elif fence.is_norun:
+            lines[fence.start] = "%s%spython" % (fence.indent, fence.fence)
+    return "\n".join(lines), cells
 
 
 # ----------------------------------------------------------------------------------------------
@@ -170,12 +136,8 @@ def _fingerprint_code() -> str:
     data files, this hook, cellrunner, and the versions of Python and the libraries."""
     global _code_fingerprint
     if _code_fingerprint is None:
-        digest = hashlib.sha256()
-        paths = sorted((ROOT / "tinycnn").rglob("*")) + [HOOKS / "cellrunner.py", Path(__file__)]
-        for path in paths:
-            if path.is_file() and "__pycache__" not in path.parts:
-                digest.update(str(path.relative_to(ROOT)).encode())
-                digest.update(path.read_bytes())
+        paths = common.source_files(ROOT / "tinycnn") + [HOOKS / "cellrunner.py", Path(__file__)]
+        digest = common.hash_files(paths)
         digest.update(sys.version.encode())
         for name in ("numpy", "matplotlib", "sklearn", "PIL"):
             try:
@@ -190,7 +152,7 @@ def _fingerprint_code() -> str:
 def _cache_path(cells: List[Cell], page_path: str) -> Optional[Path]:
     """Where the outputs of this exact page are cached; None when caching is off
     (``TINYCNN_CELL_CACHE=0``)."""
-    if os.environ.get("TINYCNN_CELL_CACHE", "1") == "0":
+    if common.env_setting("TINYCNN_CELL_CACHE") == "0":
         return None
     digest = hashlib.sha256(_fingerprint_code().encode())
     digest.update(page_path.encode())
@@ -212,7 +174,7 @@ def run_page_cells(cells: List[Cell], page_path: str) -> None:
         outputs = json.loads(cache.read_text(encoding="utf-8"))
         for cell, output in zip(cells, outputs):
             cell.output = output
-        log.info("cell outputs of %s unchanged: taken from the cache", page_path)
+        common.log("execute", "cell outputs of %s unchanged: taken from the cache" % page_path)
         return
     _execute(cells, page_path)
     if cache is not None:
@@ -270,8 +232,8 @@ def _execute_cells(cells: List[Cell], page_path: str) -> None:
             _reset_matplotlib()
     total = sum(cell.seconds for cell in cells)
     slowest = max(cells, key=lambda cell: cell.seconds)
-    log.info("executed %d cells of %s in %.1f s (slowest: cell %d, %.1f s)",
-             len(cells), page_path, total, slowest.number, slowest.seconds)
+    common.log("execute", "executed %d cells of %s in %.1f s (slowest: cell %d, %.1f s)"
+               % (len(cells), page_path, total, slowest.number, slowest.seconds))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -353,12 +315,7 @@ process.stdin.on("end", () => {
 
 
 def katex_folder() -> Path:
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        from npm_fetch import fetch
-    finally:
-        sys.path.remove(str(ROOT / "scripts"))
-    return fetch(KATEX_SPEC)
+    return common.npm_fetch(KATEX_SPEC)
 
 
 def render_math(page_html: str, page_path: str) -> str:

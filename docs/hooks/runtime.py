@@ -4,9 +4,10 @@ What it adds to the built site (``site/``)::
 
     assets/tinycnn/runtime.json        manifest read by docs/javascripts/runtime.js
     assets/tinycnn/cellrunner.py       docs/hooks/cellrunner.py, run by the page exactly as at build
+    assets/tinycnn/worker.py           docs/hooks/worker.py, the Python half of tinycnn-worker.js
     assets/tinycnn/tinycnn-X-py3-none-any.whl   the wheel built from the checkout (python -m build)
-    assets/data/digits.npz             scikit-learn's 8x8 digits: x float32 (1797, 8, 8, 1) in [0, 1],
-                                       y int64 (1797,), for tinycnn.datasets.load_digits() in the page
+    assets/data/digits.npz             scikit-learn's 8x8 digits, written by tinycnn.datasets.save_digits_npz,
+                                       for tinycnn.datasets.load_digits() in the page
     assets/codemirror/...              the code editor (codemirror@5, from the npm registry)
     assets/data/grace_hopper.ppm.gz    matplotlib's sample photo, losslessly, for pages whose cells read it
                                        (Pyodide 0.17's Pillow cannot decode JPEG; see SAMPLE_PHOTO)
@@ -15,11 +16,12 @@ What it adds to the built site (``site/``)::
                                        it -- matplotlib with its dependencies, from the npm package
                                        ``@pyodide/pyodide@0.17.1``
 
-Third-party files are fetched with ``scripts/npm_fetch.py`` into ``~/.cache/tinycnn`` (never into
-the repository) and only the files the pages need are copied.
+Third-party files are fetched with ``common.npm_fetch`` into the cache (``$TINYCNN_CACHE``, default
+``~/.cache/tinycnn``; never into the repository) and only the files the pages need are copied.
 
-``extra.tinycnn.runtime`` in ``mkdocs.yml`` is either ``self-hosted`` or the base URL of any Pyodide
-release (the folder that holds ``pyodide.js``), e.g. ``https://cdn.jsdelivr.net/pyodide/v0.27.2/full/``.
+Settings (``common.SETTINGS``, documented in ``mkdocs.yml`` and CONTRIBUTING.md):
+``extra.tinycnn.runtime`` is either ``self-hosted`` or the base URL of any Pyodide release (the
+folder that holds ``pyodide.js``), e.g. ``https://cdn.jsdelivr.net/pyodide/v0.27.2/full/``.
 ``extra.tinycnn.bytecode_cache: false`` turns off the page's byte-code cache (on by default: the
 page keeps the compiled Python of the runtime in IndexedDB, keyed by the manifest's ``wheelSha256``
 and ``runtimeFingerprint``, so that a returning reader's Python starts faster; see
@@ -28,7 +30,6 @@ docs/javascripts/tinycnn-worker.js).
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import re
 import shutil
@@ -37,6 +38,9 @@ import sys
 import tempfile
 from pathlib import Path
 from typing import Dict, Iterable, List
+
+import common
+from common import HOOKS, ROOT
 
 PYODIDE_SPEC = "@pyodide/pyodide@0.17.1"
 CODEMIRROR_SPEC = "codemirror@5.65.16"
@@ -67,20 +71,12 @@ OPTIONAL_PACKAGES = {
 #: by the build's Pillow). ``plt.imread`` gives the same uint8 array as at build time.
 SAMPLE_PHOTO = "grace_hopper.jpg"
 
-ROOT = Path(__file__).resolve().parents[2]
-_CELL_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*python[ \t]*$", re.M)
-
-
-def _npm_fetch(spec: str) -> Path:
-    script = ROOT / "scripts" / "npm_fetch.py"
-    module_spec = importlib.util.spec_from_file_location("tinycnn_npm_fetch", script)
-    module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module.fetch(spec)
+#: Python files the page runs, copied from docs/hooks/ into assets/tinycnn/ (manifest key: file).
+PAGE_PYTHON = {"cellrunner": "cellrunner.py", "worker": "worker.py"}
 
 
 def _log(message: str) -> None:
-    print("INFO    -  [runtime] " + message, file=sys.stderr, flush=True)
+    common.log("runtime", message)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -91,10 +87,7 @@ def _source_files() -> List[Path]:
     for name in ("README.md", "LICENSE", "setup.cfg", "setup.py", "MANIFEST.in"):
         if (ROOT / name).exists():
             files.append(ROOT / name)
-    for path in sorted((ROOT / "tinycnn").rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo"):
-            files.append(path)
-    return files
+    return files + common.source_files(ROOT / "tinycnn")
 
 
 def build_wheel() -> Path:
@@ -104,10 +97,7 @@ def build_wheel() -> Path:
     ``*.egg-info`` into the working tree.
     """
     files = _source_files()
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
-    cache = Path.home() / ".cache" / "tinycnn" / "wheels" / digest.hexdigest()[:20]
+    cache = common.cache_dir("wheels", common.hash_files(files).hexdigest()[:20])
     found = sorted(cache.glob("tinycnn-*.whl"))
     if found:
         return found[0]
@@ -141,21 +131,7 @@ def wheel_version(wheel: Path) -> str:
 # ----------------------------------------------------------------------------------------------
 def python_cells(markdown: str) -> Iterable[str]:
     """Source of every runnable (```` ```python ````) cell in a Markdown text."""
-    lines = markdown.splitlines()
-    i = 0
-    while i < len(lines):
-        match = _CELL_FENCE.match(lines[i])
-        if not match:
-            i += 1
-            continue
-        fence = match.group("fence")
-        body = []
-        i += 1
-        while i < len(lines) and not lines[i].strip().startswith(fence):
-            body.append(lines[i])
-            i += 1
-        i += 1
-        yield "\n".join(body)
+    return [cell.source for cell in common.find_cells(markdown)]
 
 
 def all_cells(docs_dir: Path) -> List[str]:
@@ -206,7 +182,7 @@ def _with_dependencies(names: Iterable[str], dependencies: Dict[str, List[str]])
 
 def copy_pyodide(target: Path, extra_packages: List[str]) -> Dict[str, int]:
     """Copy the Pyodide core, NumPy and ``extra_packages`` into ``target``; return stage sizes."""
-    dist = _npm_fetch(PYODIDE_SPEC) / "dist"
+    dist = common.npm_fetch(PYODIDE_SPEC) / "dist"
     index = json.loads((dist / "packages.json").read_text())
     numpy_set = _with_dependencies(["numpy"], index["dependencies"])
     extra_set = [name for name in _with_dependencies(extra_packages, index["dependencies"])
@@ -246,31 +222,17 @@ def copy_pyodide(target: Path, extra_packages: List[str]) -> Dict[str, int]:
 
 def fingerprint(folder: Path) -> str:
     """sha256 over the names and contents of the files in ``folder`` (the shipped runtime)."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        digest.update(b"\0")
-    return digest.hexdigest()
+    return common.hash_files(sorted(folder.rglob("*")), base=folder).hexdigest()
 
 
 # ----------------------------------------------------------------------------------------------
 # Data for the page
 # ----------------------------------------------------------------------------------------------
 def write_digits(path: Path) -> int:
-    """Write scikit-learn's bundled 8x8 digits as ``x`` float32 (1797, 8, 8, 1) in [0, 1], ``y`` int64."""
-    import numpy as np
-    from sklearn.datasets import load_digits
+    """Write scikit-learn's bundled 8x8 digits with ``tinycnn.datasets.save_digits_npz``; return its size."""
+    from tinycnn.datasets import save_digits_npz
 
-    digits = load_digits()
-    x = (digits.images.astype(np.float32) / np.float32(16.0)).reshape(-1, 8, 8, 1)
-    y = digits.target.astype(np.int64)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as handle:
-        np.savez_compressed(handle, x=x, y=y)
-    return path.stat().st_size
+    return save_digits_npz(path).stat().st_size
 
 
 # ----------------------------------------------------------------------------------------------
@@ -278,8 +240,7 @@ def write_digits(path: Path) -> int:
 # ----------------------------------------------------------------------------------------------
 def runtime_setting(config) -> str:
     """``extra.tinycnn.runtime`` from mkdocs.yml: ``self-hosted`` (default) or a Pyodide base URL."""
-    setting = ((config.get("extra") or {}).get("tinycnn") or {}).get("runtime", "self-hosted")
-    setting = str(setting).strip()
+    setting = str(common.setting(config, "runtime")).strip()
     if setting != "self-hosted" and not re.match(r"^(https?:)?//|^/|^\.{0,2}/", setting):
         raise ValueError(
             f"extra.tinycnn.runtime in mkdocs.yml must be 'self-hosted' or the base URL of a Pyodide "
@@ -291,7 +252,7 @@ def runtime_setting(config) -> str:
 
 def bytecode_cache_setting(config) -> bool:
     """``extra.tinycnn.bytecode_cache`` from mkdocs.yml: true (default) or false."""
-    setting = ((config.get("extra") or {}).get("tinycnn") or {}).get("bytecode_cache", True)
+    setting = common.setting(config, "bytecode_cache")
     if not isinstance(setting, bool):
         raise ValueError(f"extra.tinycnn.bytecode_cache in mkdocs.yml must be true or false, got {setting!r}")
     return setting
@@ -313,14 +274,12 @@ def on_post_build(config, **kwargs) -> None:
     wheel = build_wheel()
     shutil.copy2(wheel, tinycnn_dir / wheel.name)
 
-    cellrunner = Path(__file__).with_name("cellrunner.py")
-    if not cellrunner.exists():
-        raise RuntimeError(f"{cellrunner} is missing: the page runs cells with the same file as the build")
-    shutil.copy2(cellrunner, tinycnn_dir / "cellrunner.py")
+    for name in PAGE_PYTHON.values():  # cellrunner.py: the page runs cells with the same file as the build
+        shutil.copy2(HOOKS / name, tinycnn_dir / name)
 
     digits_size = write_digits(assets / "data" / "digits.npz")
 
-    codemirror = _npm_fetch(CODEMIRROR_SPEC)
+    codemirror = common.npm_fetch(CODEMIRROR_SPEC)
     for name in CODEMIRROR_FILES:
         target = assets / "codemirror" / name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -350,7 +309,8 @@ def on_post_build(config, **kwargs) -> None:
         # Keys the page's byte-code cache: a new wheel never meets the compiled code of an old one.
         "wheelSha256": hashlib.sha256(wheel.read_bytes()).hexdigest(),
         "bytecodeCache": bytecode_cache_setting(config),
-        "cellrunner": "assets/tinycnn/cellrunner.py",
+        "cellrunner": "assets/tinycnn/" + PAGE_PYTHON["cellrunner"],
+        "worker": "assets/tinycnn/" + PAGE_PYTHON["worker"],
         "runtime": {
             "kind": "self-hosted" if setting == "self-hosted" else "url",
             "indexURL": index_url,

@@ -130,6 +130,7 @@
         bytecodeCache: m.bytecodeCache !== false && OPTIONS.bytecodeCache !== false,
         tinycnn: m.tinycnn,
         cellrunnerURL: SITE_ROOT + m.cellrunner,
+        workerURL: SITE_ROOT + m.worker,
         data: m.data.map((item) => ({ name: item.name, url: SITE_ROOT + item.url })),
         dataDir: m.dataDir,
         packages: m.packages || [],
@@ -174,10 +175,12 @@
           } else if (message.type === "failed" && message.kind === "bytecode-cache" && config.bytecodeCache) {
             worker.terminate();  // a cached .pyc broke an import (the worker forgot it): start afresh
             this.spawn(Object.assign({}, config, { bytecodeCache: false }), moduleWorker).then(resolve, reject);
+          } else if (message.type === "packages-loaded") {
+            if (this.stage && this.stage.stage === "package") this.stage = null;
+            renderStatus();
           } else if (message.type === "bytecode-saved") {
             this.timings.bytecodeSaved = performance.now();
           } else if (message.type === "failed") {
-            this.failKind = message.kind;
             this.fail(message.message).catch(reject);
           } else if (message.type === "stream") {
             const listener = this.listeners.get(message.id);
@@ -503,7 +506,8 @@
   }
 
   function resolveCarriageReturns(text) {
-    // Like cellrunner.resolve_carriage_returns: each "\r" redraw overwrites the start of its line.
+    // Like cellrunner.resolve_carriage_returns (tested on the same cases,
+    // tests/site/carriage_returns.json): each "\r" redraw overwrites the start of its line.
     if (text.indexOf("\r") < 0) return text;
     return text.split("\n").map((line) => {
       if (line.indexOf("\r") < 0) return line;

@@ -6,10 +6,14 @@
  * loadPackagesFromImports(code), runPython, setInterruptBuffer, version. Binary files (the wheel,
  * the data) are fetched here and handed to Python as base64 strings; Python unpacks them.
  *
+ * The Python half of this worker is docs/hooks/worker.py (shipped as assets/tinycnn/worker.py,
+ * tested natively in tests/site/): it is downloaded while Pyodide boots and run as the module
+ * tinycnn_worker; this file only calls its functions.
+ *
  * Messages in:  {type: "init", config}            config: see runtime.js (indexURL, wheelURL, ...)
  *               {type: "run", id, code, namespace, cellName}
- *               {type: "forget", namespace}
  * Messages out: {type: "progress", stage, label}  stage: runtime | numpy | tinycnn | package
+ *               {type: "packages-loaded"}         the packages of a "package" stage are loaded
  *               {type: "ready", info, marks}      info: {pyodide, python, numpy, tinycnn};
  *                                                 marks: {step: epoch ms} (see mark())
  *               {type: "failed", message, kind}   kind: load | needs-module-worker | numpy-missing |
@@ -95,7 +99,6 @@ const bytecode = {
   timer: null,
   modules: -1,     // len(sys.modules) when the .pyc files were last collected
   current: false,  // the stored record holds every .pyc collected so far
-  collector: false,  // _tc_pyc_collect is defined in Python
 };
 
 function idbRequest(request) {
@@ -258,89 +261,6 @@ function restoreBeforeBoot(Module) {
   }, go);
 }
 
-// Python side: compile what Pyodide's boot imported (it writes no .pyc), then gather the .pyc files
-// into one blob. Both within a time budget, so the worker stays responsive.
-const PYC_COLLECT_PY = `
-def _tc_pyc_collect(prefix, roots, trusted, blob_path, budget):
-    """Gather the runtime's .pyc files under prefix into blob_path as unchecked hash-based .pyc.
-
-    Only files under roots (relative to prefix) whose source was written while nothing but the
-    runtime ran (its mtime, in ms, is inside one of the trusted windows) are taken; a .pyc
-    Python wrote (timestamp-based) also needs its header to match the source's size and mtime.
-    Returns JSON: {"more": true} when the budget (seconds) ran out, else the blob's index."""
-    import importlib.util, js, json, marshal, os, sys, time, zlib
-    started = time.perf_counter()
-    magic = importlib.util.MAGIC_NUMBER
-    header = magic + (1).to_bytes(4, "little")
-
-    def relative(path):
-        return path[len(prefix) + 1:] if path.startswith(prefix + "/") else None
-
-    def trusted_source(source):
-        mtime = js.tcPycMtime(source)
-        return any(start <= mtime <= end for start, end in trusted)
-
-    for module in list(sys.modules.values()):  # imported before the prefix was set
-        source = getattr(module, "__file__", None)
-        if not isinstance(source, str) or not source.startswith("/") or not source.endswith(".py"):
-            continue
-        pyc = importlib.util.cache_from_source(source)
-        rel = relative(pyc)
-        if rel is None or not any(rel.startswith(root) for root in roots) or os.path.exists(pyc):
-            continue
-        if time.perf_counter() - started > budget:
-            return json.dumps({"more": True})
-        try:
-            if not trusted_source(source):
-                continue
-            with open(source, "rb") as handle:
-                data = handle.read()
-            code = compile(data, source, "exec", dont_inherit=True)
-            os.makedirs(os.path.dirname(pyc), exist_ok=True)
-            with open(pyc, "wb") as handle:
-                handle.write(header + importlib.util.source_hash(data) + marshal.dumps(code))
-        except (OSError, SyntaxError, ValueError):
-            continue
-
-    files, chunks, offset, fresh = [], [], 0, 0
-    for directory, subdirectories, names in os.walk(prefix):
-        subdirectories.sort()
-        for name in sorted(names):
-            path = os.path.join(directory, name)
-            rel = relative(path)
-            if not name.endswith(".pyc") or not any(rel.startswith(root) for root in roots):
-                continue
-            try:
-                with open(path, "rb") as handle:
-                    data = handle.read()
-                if len(data) <= 16 or data[:4] != magic:
-                    continue
-                flags = int.from_bytes(data[4:8], "little")
-                if flags == 0:  # written by the import system this session
-                    source = importlib.util.source_from_cache(path)
-                    stat = os.stat(source)
-                    if (int.from_bytes(data[8:12], "little") != int(stat.st_mtime) & 0xFFFFFFFF
-                            or int.from_bytes(data[12:16], "little") != stat.st_size & 0xFFFFFFFF
-                            or not trusted_source(source)):
-                        continue
-                    with open(source, "rb") as handle:
-                        data = header + importlib.util.source_hash(handle.read()) + data[16:]
-                    fresh += 1
-                elif flags != 1:
-                    continue
-            except (OSError, ValueError):
-                continue
-            files.append([rel, offset, len(data)])
-            chunks.append(data)
-            offset += len(data)
-    blob = b"".join(chunks)
-    with open(blob_path, "wb") as handle:
-        handle.write(blob)
-    index = {"magic": magic.hex(), "roots": roots, "files": files, "size": len(blob),
-             "adler32": zlib.adler32(blob)}
-    return json.dumps({"index": index, "fresh": fresh})
-`;
-
 function startBytecodeCache(cfg) {
   // At the start of init: reads this runtime's record while Pyodide boots. Returns a function
   // that undoes the boot hook.
@@ -365,13 +285,7 @@ async function setUpBytecodeCache(version) {
   }
   let magic, stdlib;
   try {
-    [magic, stdlib] = py.runPython(`
-import os, sys
-import _frozen_importlib_external
-sys.pycache_prefix = ${JSON.stringify(PYC_PREFIX)}
-sys.dont_write_bytecode = False
-_frozen_importlib_external.MAGIC_NUMBER.hex() + " " + os.path.dirname(os.__file__)
-`).split(" ");
+    [magic, stdlib] = py.runPython(`tinycnn_worker.start_bytecode_cache(${JSON.stringify(PYC_PREFIX)})`).split(" ");
   } catch (error) {
     bytecode.status = "off";
     return;
@@ -391,7 +305,7 @@ _frozen_importlib_external.MAGIC_NUMBER.hex() + " " + os.path.dirname(os.__file_
     bytecode.status = "hit";
     bytecode.current = true;
   } else {  // a record of another runtime under this key: Python ignored it or must not use it
-    try { py.runPython(`import shutil\nshutil.rmtree(${JSON.stringify(PYC_PREFIX)}, ignore_errors=True)`); } catch (e) { /* */ }
+    try { py.runPython(`tinycnn_worker.drop_bytecode_cache(${JSON.stringify(PYC_PREFIX)})`); } catch (e) { /* */ }
     bytecode.restored = null;
   }
 }
@@ -434,19 +348,15 @@ function saveBytecodeCache() {
   if (!bytecode.enabled) return;
   let result, data;
   try {
-    if (!bytecode.collector) {  // defined once, then called slice after slice
-      py.runPython(PYC_COLLECT_PY);
-      bytecode.collector = true;
-    }
-    result = JSON.parse(py.runPython(`_tc_pyc_collect(${JSON.stringify(PYC_PREFIX)}, ` +
+    // called slice after slice (budget: PYC_SLICE_MS) until it is done
+    result = JSON.parse(py.runPython(`tinycnn_worker.collect_pyc(${JSON.stringify(PYC_PREFIX)}, ` +
       `${JSON.stringify(bytecode.roots)}, ${JSON.stringify(bytecode.trusted.filter((w) => w[1] !== Infinity))}, ` +
-      `${JSON.stringify(PYC_BLOB)}, ` +
-      `${PYC_SLICE_MS / 1000})`));
+      `${JSON.stringify(PYC_BLOB)}, ${PYC_SLICE_MS / 1000}, js.tcPycMtime)`));
     if (result.more) {
       scheduleBytecodeSave(0);
       return;
     }
-    bytecode.modules = py.runPython("import sys\nlen(sys.modules)");
+    bytecode.modules = py.runPython("tinycnn_worker.module_count()");
     data = bytecode.FS.readFile(PYC_BLOB);
     bytecode.FS.unlink(PYC_BLOB);
   } catch (error) {
@@ -469,82 +379,16 @@ function saveBytecodeCache() {
   });
 }
 
-// Python side of the bootstrap: unpack the wheel onto sys.path, write data files, load the
-// cell runner (the very file the site build uses) as a module.
-const SETUP_PY = `
-import base64, io, json, os, sys, types, zipfile, importlib
-import js
-
-def _tc_setup(target):
-    os.makedirs(target, exist_ok=True)
-    with zipfile.ZipFile(io.BytesIO(base64.b64decode(js.tcWheel))) as wheel:
-        wheel.extractall(target)
-    if target not in sys.path:
-        sys.path.insert(0, target)
-    importlib.invalidate_caches()
-    data_dir = str(js.tcDataDir)
-    os.makedirs(data_dir, exist_ok=True)
-    files = json.loads(js.tcDataFiles)
-    for name, payload in files.items():
-        with open(os.path.join(data_dir, name), "wb") as handle:
-            handle.write(base64.b64decode(payload))
-    os.environ["TINYCNN_DATA"] = data_dir
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    module = types.ModuleType("tinycnn_cellrunner")
-    module.__file__ = "cellrunner.py"
-    exec(compile(str(js.tcCellrunner), "cellrunner.py", "exec"), module.__dict__)
-    sys.modules["tinycnn_cellrunner"] = module
-    import numpy, tinycnn
-    return json.dumps({
-        "python": sys.version.split()[0],
-        "numpy": numpy.__version__,
-        "tinycnn": tinycnn.__version__,
-    })
-
-_tc_namespaces = {}
-
-class _TcLiveText(io.StringIO):
-    """A StringIO that also streams what is written to the page (live progress bars).
-
-    run_cell captures stdout then stderr in two io.StringIO objects; while a cell runs, the runner
-    module sees this class instead, so the page can show output before the cell ends. The final
-    output still comes from run_cell's return value."""
-    created = 0
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._tc_kind = "stdout" if _TcLiveText.created == 0 else "stderr"
-        _TcLiveText.created += 1
-
-    def write(self, text):
-        count = super().write(text)
-        try:
-            js.tcStream(self._tc_kind, text)
-        except Exception:
-            pass
-        return count
-
-
-def _tc_run(namespace_key, cell_name):
-    import tinycnn_cellrunner
-    namespace = _tc_namespaces.setdefault(str(namespace_key), {"__name__": "__main__"})
-    real_io = tinycnn_cellrunner.__dict__.get("io")
-    if real_io is io:
-        live_io = types.ModuleType("io")
-        live_io.__dict__.update(io.__dict__)
-        live_io.StringIO = _TcLiveText
-        _TcLiveText.created = 0
-        tinycnn_cellrunner.io = live_io
-    try:
-        output = tinycnn_cellrunner.run_cell(str(js.tcCode), namespace, str(cell_name))
-    finally:
-        if real_io is io:
-            tinycnn_cellrunner.io = real_io
-    return json.dumps(output)
-
-def _tc_forget(namespace_key):
-    _tc_namespaces.pop(str(namespace_key), None)
-`;
+function loadWorkerModule(source) {
+  // Runs docs/hooks/worker.py as the module tinycnn_worker, also bound in Pyodide's globals.
+  self.tcWorkerPython = source;
+  py.runPython(`import js, sys, types
+tinycnn_worker = types.ModuleType("tinycnn_worker")
+tinycnn_worker.__file__ = "worker.py"
+exec(compile(str(js.tcWorkerPython), "worker.py", "exec", dont_inherit=True), tinycnn_worker.__dict__)
+sys.modules["tinycnn_worker"] = tinycnn_worker`);
+  self.tcWorkerPython = null;
+}
 
 async function init(cfg) {
   mark("worker");
@@ -555,6 +399,8 @@ async function init(cfg) {
   const numpyData = cfg.module ? null : fetch(cfg.indexURL + "numpy.data")
     .then((response) => (response.ok ? response.arrayBuffer() : null)).catch(() => null);
   // The small files download while Pyodide boots.
+  const workerPython = fetchOk(cfg.workerURL, "the worker's Python").then((r) => r.text());
+  workerPython.catch(() => {});  // reported when awaited below
   const downloads = Promise.all([
     fetchOk(cfg.wheelURL, "the tinycnn wheel").then((r) => r.arrayBuffer()),
     fetchOk(cfg.cellrunnerURL, "the cell runner").then((r) => r.text()),
@@ -605,6 +451,11 @@ async function init(cfg) {
   if (!py || typeof py.runPython !== "function") py = self.pyodide;
   mark("booted");
   const version = String(py.version);
+  try {
+    loadWorkerModule(await workerPython);
+  } catch (error) {
+    throw Object.assign(error, { kind: error.kind || "setup" });
+  }
   await setUpBytecodeCache(version);
   mark("bytecode");
   if (cfg.interruptBuffer && typeof py.setInterruptBuffer === "function") {
@@ -657,8 +508,8 @@ async function init(cfg) {
   try {
     py.runPython("import numpy");
     mark("numpyImported");
-    py.runPython(SETUP_PY);
-    info = JSON.parse(py.runPython(`_tc_setup(${JSON.stringify(TINYCNN_DIR)})`));
+    info = JSON.parse(py.runPython(`tinycnn_worker.setup(${JSON.stringify(TINYCNN_DIR)}, js.tcWheel, ` +
+      "js.tcDataDir, js.tcDataFiles, js.tcCellrunner)"));
   } catch (error) {
     if (bytecode.status === "hit") {
       // Should a cached .pyc ever break an import, forget the record: the page starts a fresh
@@ -670,7 +521,7 @@ async function init(cfg) {
     throw Object.assign(new Error(`installing tinycnn in the page failed: ${error.message || error}`),
       { kind: "setup" });
   }
-  self.tcWheel = self.tcDataFiles = null;
+  self.tcWheel = self.tcDataFiles = self.tcCellrunner = null;
   mark("setup");
   info.pyodide = version;
   info.bytecodeCache = bytecode.status;
@@ -708,33 +559,19 @@ async function loadImports(code) {
   }
   trustUntilNow();
   if (Object.keys(py.loadedPackages || {}).length === loaded) bytecode.trusted.pop();  // nothing installed
-  if (wanted.length) post({ type: "progress", stage: "packages-done" });
+  if (wanted.length) post({ type: "packages-loaded" });
 }
 
 async function applyPatch(patch) {
   // Replace a file inside an installed package (see SAMPLE_PHOTO in docs/hooks/runtime.py).
   const data = await fetchOk(patch.url, patch.path).then((r) => r.arrayBuffer());
   self.tcPatch = toBase64(data);
-  py.runPython(`
-def _tc_patch(package, path, compressed):
-    import base64, gzip, importlib.util, os, js
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        return
-    data = base64.b64decode(js.tcPatch)
-    if compressed:
-        data = gzip.decompress(data)
-    target = os.path.join(list(spec.submodule_search_locations)[0], path)
-    if os.path.exists(target):
-        os.remove(target)  # a packaged file cannot be overwritten in place in Pyodide 0.17
-    with open(target, "wb") as handle:
-        handle.write(data)
-_tc_patch(${JSON.stringify(patch.package)}, ${JSON.stringify(patch.path)}, ${patch.gzip ? "True" : "False"})
-`);
+  py.runPython(`tinycnn_worker.apply_patch(${JSON.stringify(patch.package)}, ${JSON.stringify(patch.path)}, ` +
+    `js.tcPatch, ${patch.gzip ? "True" : "False"})`);
   self.tcPatch = null;
 }
 
-// Live output of the running cell (see _TcLiveText). Python runs synchronously here (no timer can
+// Live output of the running cell (see tinycnn_worker.run). Python runs synchronously here (no timer can
 // fire meanwhile), so every write is posted at once; the page redraws at most once a frame.
 let streamId = null;
 self.tcStream = (kind, text) => {
@@ -746,12 +583,12 @@ async function run(message) {
   streamId = message.id;
   self.tcCode = message.code;
   if (interruptBuffer) interruptBuffer[0] = 0;
-  const json = py.runPython(
-    `_tc_run(${JSON.stringify(message.namespace)}, ${JSON.stringify(message.cellName || "<cell>")})`);
+  const json = py.runPython(`tinycnn_worker.run(${JSON.stringify(message.namespace)}, ` +
+    `${JSON.stringify(message.cellName || "<cell>")}, js.tcCode, js.tcStream)`);
   self.tcCode = null;
   if (bytecode.enabled) {  // the code imported new modules (e.g. matplotlib): update the cache
     try {
-      if (py.runPython("import sys\nlen(sys.modules)") !== bytecode.modules) scheduleBytecodeSave();
+      if (py.runPython("tinycnn_worker.module_count()") !== bytecode.modules) scheduleBytecodeSave();
     } catch (error) { /* the cache is only an optimisation */ }
   }
   return JSON.parse(json);
@@ -791,7 +628,5 @@ self.onmessage = (event) => {
       (error) => post({ type: "result", id: message.id, output: {
         stdout: "", stderr: "", result: null, images: [],
         error: `the page's Python runtime failed: ${error.message || error}` } }));
-  } else if (message.type === "forget") {
-    schedule(() => { if (py) py.runPython(`_tc_forget(${JSON.stringify(message.namespace)})`); });
   }
 };

@@ -30,6 +30,13 @@ def _open(new_page, site_url: str, path: str, width: int = 1280, scheme: str = "
     return recorded
 
 
+def _open_demo(new_page, site_url: str, path: str, demo: str, **view):
+    """Open ``path`` (``view``: width, scheme) and wait until ``demo`` is computed: (recorded, page)."""
+    recorded = _open(new_page, site_url, path, **view)
+    _wait_status(recorded.page, demo)
+    return recorded, recorded.page
+
+
 def _wait_status(page, demo: str, timeout: float = 90_000) -> str:
     """Wait until the demo's status line says it finished (ok) or failed (error); return its text."""
     page.wait_for_function(
@@ -39,6 +46,18 @@ def _wait_status(page, demo: str, timeout: float = 90_000) -> str:
     text = page.inner_text(demo + " .tcd-status")
     assert page.get_attribute(demo + " .tcd-status", "data-kind") == "ok", text
     return text
+
+
+def _choose(page, demo: str, **choices: str) -> None:
+    """Pick options in the demo's controls (label text -> value; "mode" checks a radio button),
+    then wait until the demo has recomputed."""
+    for label, value in choices.items():
+        if label == "mode":
+            page.check(demo + " input[value='%s']" % value)
+        else:
+            page.select_option(demo + " .tcd-controls label:has-text('%s') select" % label.replace("_", " "), value)
+    page.wait_for_timeout(200)
+    _wait_status(page, demo)
 
 
 def _grid(page, selector: str) -> np.ndarray:
@@ -77,10 +96,8 @@ def _correlate(image: np.ndarray, kernel: np.ndarray, stride: int = 1) -> np.nda
 
 # ------------------------------------------------------------------------------------------------
 def test_convolution_explorer_step_mode_reproduces_minus_seven(new_page, site_url):
-    recorded = _open(new_page, site_url, "convolution/")
-    page = recorded.page
     demo = "#convolution-demo"
-    _wait_status(page, demo)
+    recorded, page = _open_demo(new_page, site_url, "convolution/", demo)
     text = page.inner_text(demo + " .tcd-sum")
     # the article's window [[3,1,1],[1,0,7],[2,3,5]] with the vertical-edge kernel, written out
     assert "3·1 + 1·0 + 1·(−1) + 1·1 + 0·0 + 7·(−1) + 2·1 + 3·0 + 5·(−1)" in text, text
@@ -101,10 +118,7 @@ def test_convolution_explorer_step_mode_reproduces_minus_seven(new_page, site_ur
     assert "row 2, column 2" in page.inner_text(demo + " .tcd-where")
 
     # stride 2 and 'same' padding: ceil(6 / 2) = 3 outputs per side, and the formula says so
-    page.select_option(demo + " .tcd-controls label:has-text('Stride') select", "2")
-    page.select_option(demo + " .tcd-controls label:has-text('Padding') select", "same")
-    page.wait_for_timeout(200)
-    _wait_status(page, demo)
+    _choose(page, demo, Stride="2", Padding="same")
     assert "rows: ⌊(6 + 1 − 3) / 2⌋ + 1 = 3" in page.inner_text(demo + " .tcd-formula")
     assert _grid(page, demo + " .tcd-figure:last-child .tcd-grid").shape == (3, 3)
     _screenshot(recorded, demo, "convolution-desktop")
@@ -112,13 +126,9 @@ def test_convolution_explorer_step_mode_reproduces_minus_seven(new_page, site_ur
 
 
 def test_convolution_explorer_photo_and_phone_width(new_page, site_url):
-    recorded = _open(new_page, site_url, "convolution/", width=390, scheme="dark")
-    page = recorded.page
     demo = "#convolution-demo"
-    _wait_status(page, demo)
-    page.select_option(demo + " .tcd-controls label:has-text('Input') select", "photo")
-    page.wait_for_timeout(200)
-    _wait_status(page, demo)
+    recorded, page = _open_demo(new_page, site_url, "convolution/", demo, width=390, scheme="dark")
+    _choose(page, demo, Input="photo")
     assert "64×64" in page.inner_text(demo + " .tcd-figure:first-child figcaption")
     assert "feature map 62×62" in page.inner_text(demo + " .tcd-figure:last-child figcaption")
     _no_overflow(page, demo)
@@ -126,19 +136,15 @@ def test_convolution_explorer_photo_and_phone_width(new_page, site_url):
 
 
 def test_pooling_explorer_first_window_gives_six(new_page, site_url):
-    recorded = _open(new_page, site_url, "pooling/")
-    page = recorded.page
     demo = "#pooling-demo"
-    _wait_status(page, demo)
+    recorded, page = _open_demo(new_page, site_url, "pooling/", demo)
     assert page.inner_text(demo + " .tcd-sum").startswith("max(4, 6, 1, 3) = 6")
     assert page.inner_text(demo + " .tcd-winner").strip() == "6"
     matrix = _grid(page, demo + " .tcd-figure:first-child .tcd-grid")
     pooled = _grid(page, demo + " .tcd-figure:last-child .tcd-grid")
     np.testing.assert_array_equal(pooled, matrix.reshape(2, 2, 2, 2).max(axis=(1, 3)))
 
-    page.check(demo + " input[value='average']")
-    page.wait_for_timeout(200)
-    _wait_status(page, demo)
+    _choose(page, demo, mode="average")
     assert page.inner_text(demo + " .tcd-sum").startswith("(4 + 6 + 1 + 3) / 4 = 3.5")
     np.testing.assert_allclose(_grid(page, demo + " .tcd-figure:last-child .tcd-grid"),
                                matrix.reshape(2, 2, 2, 2).mean(axis=(1, 3)))
@@ -147,13 +153,9 @@ def test_pooling_explorer_first_window_gives_six(new_page, site_url):
 
 
 def test_pooling_explorer_real_feature_map_at_phone_width(new_page, site_url):
-    recorded = _open(new_page, site_url, "pooling/", width=390, scheme="dark")
-    page = recorded.page
     demo = "#pooling-demo"
-    _wait_status(page, demo)
-    page.select_option(demo + " .tcd-controls label:has-text('Feature map') select", "edges")
-    page.wait_for_timeout(200)
-    _wait_status(page, demo)
+    recorded, page = _open_demo(new_page, site_url, "pooling/", demo, width=390, scheme="dark")
+    _choose(page, demo, Feature_map="edges")
     assert "31×31" in page.inner_text(demo + " .tcd-figure:last-child figcaption")
     page.click(demo + " button:has-text('Next')")
     assert "window 2 of 961" in page.inner_text(demo + " .tcd-where")
@@ -268,10 +270,8 @@ def test_drawing_a_clear_digit_gets_predicted(new_page, site_url, width):
 def test_architecture_view_shows_the_articles_model(new_page, site_url, path, built_site):
     if 'id="architecture-demo"' not in (built_site / path / "index.html").read_text(encoding="utf-8"):
         pytest.fail(f"the page {path or 'index'} has no architecture demo placeholder")
-    recorded = _open(new_page, site_url, path, width=1280 if path else 390)
-    page = recorded.page
     demo = "#architecture-demo"
-    _wait_status(page, demo)
+    recorded, page = _open_demo(new_page, site_url, path, demo, width=1280 if path else 390)
     # 896 + 9,248 + 802,944 + 129: the article's Keras summary
     assert page.get_attribute(demo, "data-params") == "813217"
     stages = page.eval_on_selector_all(demo + " .tcd-stage .tcd-stage-shape", "s => s.map(x => x.textContent)")

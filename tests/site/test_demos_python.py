@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-DEMOS_PY = Path(__file__).resolve().parents[1] / "docs" / "javascripts" / "demos" / "demos.py"
+DEMOS_PY = Path(__file__).resolve().parents[2] / "docs" / "javascripts" / "demos" / "demos.py"
 
 
 @pytest.fixture(scope="module")

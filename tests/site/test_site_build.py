@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import html
 import importlib
-import importlib.util
 import json
 import re
 import struct
@@ -16,7 +15,7 @@ import pytest
 
 pytestmark = pytest.mark.site
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SLUGS = ["", "convolution", "pooling", "stacking", "flattening", "fully-connected", "recap",
          "training", "keras-program", "api", "notebooks/cnn-from-scratch"]
 API_MODULES = ["functional", "layers", "models", "losses", "optimizers", "callbacks", "datasets",
@@ -238,8 +237,8 @@ def test_api_page_shows_no_raw_restructuredtext_markup(built_site):
     assert example and "array([[-7.]], dtype=float32)" in html.unescape(re.sub("<[^>]+>", "", example.group(1)))
 
 
-def test_api_markup_hook_on_hand_written_html():
-    module = _hook("api_markup")
+def test_api_markup_hook_on_hand_written_html(hook):
+    module = hook("api_markup")
     html_in = ("<p>see :func:<code>conv2d</code> and :class:<code>Dense</code></p>"
                "<td><code>array of shape ``(F,)``</code></td>"
                "<td><code>list of :class:`tinycnn.callbacks.Callback`</code></td>")
@@ -250,17 +249,8 @@ def test_api_markup_hook_on_hand_written_html():
 
 
 # ----------------------------------------------------------------------- the build hook
-def _hook(name: str = "execute"):
-    """The build hook ``docs/hooks/<name>.py``, imported as a module."""
-    spec = importlib.util.spec_from_file_location(name + "_hook_under_test",
-                                                  str(ROOT / "docs" / "hooks" / (name + ".py")))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_hook_finds_cells_in_tabs_and_skips_norun_and_other_languages():
-    hook = _hook()
+def test_hook_finds_cells_in_tabs_and_skips_norun_and_other_languages(hook):
+    hook = hook("execute")
     markdown = "\n".join([
         "# t", "```python", "a = 1", "```", "", "=== \"tab\"", "", "    ```python", "    b = a + 1",
         "    print(b)", "    ```", "", "```python norun", "import keras", "```", "", "````markdown",
@@ -274,8 +264,8 @@ def test_hook_finds_cells_in_tabs_and_skips_norun_and_other_languages():
     assert "```python\nnot a cell" in tagged            # inside a 4-backtick block: untouched
 
 
-def test_failing_cell_fails_the_build_with_page_line_and_traceback():
-    hook = _hook()
+def test_failing_cell_fails_the_build_with_page_line_and_traceback(hook):
+    hook = hook("execute")
     from mkdocs.exceptions import PluginError
 
     _, cells = hook.find_and_tag_cells("text\n\n```python\nx = 1\n```\n\n```python\ny = x +\n```\n")
@@ -286,8 +276,8 @@ def test_failing_cell_fails_the_build_with_page_line_and_traceback():
     assert "SyntaxError" in message
 
 
-def test_cell_output_html_escapes_and_orders_parts():
-    hook = _hook()
+def test_cell_output_html_escapes_and_orders_parts(hook):
+    hook = hook("execute")
     markup = hook.output_html({"stdout": "a < b\n", "stderr": "", "result": "'<x>'", "error": None,
                                "images": [{"png": "AAAA", "alt": 'a "quoted" alt'}]})
     assert markup == (

@@ -5,7 +5,6 @@ packages.json (dependencies) and the files on disk.
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import zipfile
 from pathlib import Path
@@ -15,15 +14,8 @@ import pytest
 
 import tinycnn
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.site
-
-
-def _hook():
-    spec = importlib.util.spec_from_file_location("tinycnn_runtime_hook", ROOT / "docs" / "hooks" / "runtime.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_manifest_and_files_match(built_site):
@@ -39,15 +31,16 @@ def test_manifest_and_files_match(built_site):
         assert sources <= names
         init = archive.read("tinycnn/__init__.py").decode()
     assert init == (ROOT / "tinycnn" / "__init__.py").read_text()
-    assert (built_site / manifest["cellrunner"]).read_text() == (ROOT / "docs" / "hooks" / "cellrunner.py").read_text()
+    for key in ("cellrunner", "worker"):  # the page runs the very files of the checkout
+        assert (built_site / manifest[key]).read_text() == (ROOT / "docs" / "hooks" / (key + ".py")).read_text()
 
 
-def test_only_the_needed_pyodide_files_are_shipped(built_site):
-    hook = _hook()
+def test_only_the_needed_pyodide_files_are_shipped(built_site, hook, npm_fetch):
+    hook = hook("runtime")
     manifest = json.loads((built_site / "assets" / "tinycnn" / "runtime.json").read_text())
     assert manifest["runtime"]["kind"] == "self-hosted"
     folder = built_site / manifest["runtime"]["indexURL"]
-    index = json.loads((hook._npm_fetch(hook.PYODIDE_SPEC) / "dist" / "packages.json").read_text())
+    index = json.loads((npm_fetch(hook.PYODIDE_SPEC) / "dist" / "packages.json").read_text())
     wanted = {"numpy"} | {item["name"] for item in manifest["packages"]}
     closure = set()
     todo = list(wanted)
@@ -69,21 +62,28 @@ def test_only_the_needed_pyodide_files_are_shipped(built_site):
 
 
 @pytest.mark.sklearn
-def test_digits_file_follows_the_convention(built_site):
-    from sklearn.datasets import load_digits
+def test_digits_file_holds_scikit_learns_digits_for_load_digits(built_site):
+    from sklearn.datasets import load_digits as sk_load_digits
 
-    digits = load_digits()
-    with np.load(built_site / "assets" / "data" / "digits.npz") as data:
-        x, y = data["x"], data["y"]
-    assert x.dtype == np.float32 and x.shape == (1797, 8, 8, 1)
-    assert y.dtype == np.int64 and y.shape == (1797,)
-    assert 0.0 <= x.min() and x.max() == 1.0
+    from tinycnn.datasets import load_digits
+
+    digits = sk_load_digits()
+    path = built_site / "assets" / "data" / "digits.npz"
+    with np.load(path) as data:
+        raw, labels = data["x"], data["y"]
+    # save_digits_npz's compact form: the raw counts 0..16 and the labels, exactly
+    np.testing.assert_array_equal(raw, digits.images)
+    np.testing.assert_array_equal(labels, digits.target)
+    assert path.stat().st_size < 60_000
+    # what the page's load_digits() gives: channels-last float32 in [0, 1]
+    x, y = load_digits(path)
+    assert x.dtype == np.float32 and x.shape == (1797, 8, 8, 1) and x.max() == 1.0
+    np.testing.assert_array_equal(x[..., 0] * 16.0, digits.images)
     np.testing.assert_array_equal(y, digits.target)
-    np.testing.assert_allclose(x[..., 0] * 16.0, digits.images, atol=1e-5)
 
 
-def test_python_cells_and_package_patterns():
-    hook = _hook()
+def test_python_cells_and_package_patterns(hook):
+    hook = hook("runtime")
     text = ("```python\nimport matplotlib.pyplot as plt\n```\n\n```python norun\nimport PIL\n```\n"
             "~~~python\nx = load_img('a.png')\n~~~\n```text\nimport PIL\n```\n")
     cells = list(hook.python_cells(text))
@@ -92,8 +92,8 @@ def test_python_cells_and_package_patterns():
     assert hook.needed_packages(["import numpy as np"]) == []
 
 
-def test_runtime_setting_url_and_errors(tmp_path):
-    hook = _hook()
+def test_runtime_setting_url_and_errors(tmp_path, hook):
+    hook = hook("runtime")
     assert hook.runtime_setting({}) == "self-hosted"
     url = "https://cdn.jsdelivr.net/pyodide/v0.27.2/full/"
     assert hook.runtime_setting({"extra": {"tinycnn": {"runtime": url}}}) == url
