@@ -64,18 +64,23 @@ def test_summary_of_the_article_model_has_kerass_parameter_counts():
     assert three.returncode == 0 and "(None, 3)" in three.stdout
 
 
-def test_train_evaluate_on_builtin_stripes_and_sidecar(tmp_path):
+def test_train_writes_one_model_file_that_load_model_opens(tmp_path):
+    from tinycnn.models import load_model
+
     weights = tmp_path / "out" / "stripes.npz"
     trained = run_cli("train", "stripes", "--epochs", 3, "--samples", 300, "--seed", 1,
                       "--output", weights, "--verbose", 2)
     assert trained.returncode == 0, trained.stderr
     assert "Epoch 3/3" in trained.stdout
-    meta = json.loads(weights.with_suffix(".json").read_text())
+    assert sorted(p.name for p in weights.parent.iterdir()) == ["stripes.npz"]  # no sidecar
+    model = load_model(weights)
+    meta = model.metadata
     assert meta["model"] == "article" and meta["input_shape"] == [16, 16, 1]
     assert meta["class_names"] == ["vertical", "horizontal"]
     assert meta["history"]["val_accuracy"][-1] >= 0.9
-    with np.load(str(weights)) as archive:  # the lead's format: arr_0 .. arr_7
-        assert len(archive.files) == 8 and archive["arr_0"].shape == (3, 3, 1, 32)
+    # 16 -> conv 14 -> pool 7 -> conv 5 -> pool 2: Flatten gives 2 * 2 * 32 = 128 features
+    assert model.count_params() == (3 * 3 * 1 * 32 + 32) + (3 * 3 * 32 * 32 + 32) + (128 * 128 + 128) + 129
+    assert model.loss.name == "binary_crossentropy" and model.optimizer.iterations == 3 * 8
     evaluated = run_cli("evaluate", "stripes", "--weights", weights)
     assert evaluated.returncode == 0, evaluated.stderr
     assert "the 60 held-out examples of stripes" in evaluated.stdout
@@ -85,16 +90,51 @@ def test_train_evaluate_on_builtin_stripes_and_sidecar(tmp_path):
     assert described.returncode == 0 and "['vertical', 'horizontal']" in described.stdout
 
 
+def test_old_weights_and_sidecar_pairs_are_still_read(tmp_path):
+    """A pair as 'tinycnn train' wrote it before whole-model files: save_weights + .json."""
+    from tinycnn.cli import build_model
+    from tinycnn.datasets import make_stripes
+    from tinycnn.utils import set_random_seed
+
+    set_random_seed(0)
+    x, y = make_stripes(200, image_size=16, seed=4)
+    model = build_model("small", (16, 16, 1), 2)
+    model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, epochs=8, verbose=0)
+    old = tmp_path / "old.npz"
+    model.save_weights(str(old))
+    old.with_suffix(".json").write_text(json.dumps({
+        "format": "tinycnn-cli-weights/1", "model": "small", "input_shape": [16, 16, 1],
+        "class_names": ["vertical", "horizontal"], "color_mode": "grayscale",
+        "rescale": 1.0 / 255, "dataset": "stripes", "validation_split": 0.2, "seed": 4,
+        "samples": 200, "tinycnn_version": "0.1.0", "history": {}}))
+    with np.load(str(old)) as archive:  # the old format: arr_0 .. arr_3, no model description
+        assert sorted(archive.files) == ["arr_0", "arr_1", "arr_2", "arr_3"]
+    evaluated = run_cli("evaluate", "stripes", "--weights", old)
+    assert evaluated.returncode == 0, evaluated.stderr
+    # the oracle: the same model, evaluated here on the same 40 held-out stripes
+    from tinycnn.cli import _split_arrays
+    _, _, x_val, y_val = _split_arrays(x, y, 0.2, 4)
+    expected = model.evaluate(x_val, y_val)[1]
+    assert "the 40 held-out examples of stripes" in evaluated.stdout
+    assert float(evaluated.stdout.split("accuracy: ")[-1]) == pytest.approx(expected, abs=1e-4)
+    described = run_cli("summary", "-w", old)
+    assert described.returncode == 0 and "model 'small'" in described.stdout
+
+
 def test_errors_are_one_line_with_exit_status_2(tmp_path):
     assert_clean_error(run_cli("train", tmp_path / "nowhere"), "no such image folder")
     assert_clean_error(run_cli("predict", "--weights", tmp_path / "none.npz", "x.png"),
-                       "weights file not found")
+                       "model file not found")
     assert_clean_error(run_cli("train", "stripes", "--output", tmp_path / "w.txt"), ".npz")
     assert_clean_error(run_cli("train", "stripes", "--image-size", 6, "--output",
                                tmp_path / "w.npz"), "at least 10x10", "--model small")
     (tmp_path / "lonely.npz").write_bytes(b"")
     assert_clean_error(run_cli("evaluate", "stripes", "--weights", tmp_path / "lonely.npz"),
-                       "lonely.json is missing")
+                       "lonely.npz", "model.save()")
+    np.savez(str(tmp_path / "bare.npz"), np.ones(3))   # weights without their old sidecar
+    assert_clean_error(run_cli("predict", "--weights", tmp_path / "bare.npz", "x.png"),
+                       "bare.npz", "save_weights")
     empty = tmp_path / "empty_folder"
     empty.mkdir()
     assert_clean_error(run_cli("train", empty, "--output", tmp_path / "w.npz"),
@@ -148,7 +188,8 @@ def test_train_and_evaluate_on_an_image_folder_tree(tmp_path):
                       "--augment", "--output", weights, "--verbose", 1)
     assert trained.returncode == 0, trained.stderr
     assert "\r" in trained.stdout or "=" in trained.stdout  # the progress bar
-    meta = json.loads(weights.with_suffix(".json").read_text())
+    from tinycnn.models import load_model
+    meta = load_model(weights).metadata
     assert meta["class_names"] == ["cats", "dogs"] and meta["input_shape"] == [16, 16, 3]
     evaluated = run_cli("evaluate", tmp_path / "dataset", "-w", weights)
     assert evaluated.returncode == 0, evaluated.stderr

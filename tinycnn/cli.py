@@ -10,11 +10,13 @@ Examples
     tinycnn predict --weights cats_dogs.npz my_cat.jpg my_dog.jpg
     tinycnn summary --model article --input-shape 64,64,3
 
-Weights are written with ``Sequential.save_weights`` (``.npz``); next to them a JSON sidecar
-(``weights.npz`` -> ``weights.json``) records the model name, input shape, class names and
-preprocessing, which is what ``evaluate``, ``predict`` and ``summary --weights`` use to rebuild
-the model. Errors are printed as one ``tinycnn: error: ...`` line with exit status 2 (set
-``TINYCNN_DEBUG=1`` to see the traceback instead).
+``train`` writes one whole-model file with ``Sequential.save`` (``.npz``: architecture, weights,
+compile settings, optimizer state), whose metadata records the model name, class names and
+preprocessing; ``evaluate``, ``predict`` and ``summary --weights`` open it with
+``tinycnn.models.load_model`` (so they also take a model saved by your own code). Files of older
+tinycnn versions -- weights from ``save_weights`` plus a JSON sidecar (``weights.npz`` ->
+``weights.json``) -- are still read. Errors are printed as one ``tinycnn: error: ...`` line with
+exit status 2 (set ``TINYCNN_DEBUG=1`` to see the traceback instead).
 """
 from __future__ import annotations
 
@@ -151,7 +153,9 @@ def _image_generator(augment: bool, validation_split: float = 0.0) -> Any:
     return ImageDataGenerator(rescale=1.0 / 255, validation_split=validation_split)
 
 
-# ---------------------------------------------------------------------------------- sidecar
+# ---------------------------------------------------------------------------------- model files
+# Before whole-model files, 'tinycnn train' wrote save_weights() weights plus a JSON sidecar;
+# such pairs are still read (read-only: nothing writes them any more).
 def sidecar_path(weights: Path) -> Path:
     """Where the JSON metadata of a weights file lives: ``name.npz`` -> ``name.json``."""
     return weights.with_suffix(".json")
@@ -176,12 +180,48 @@ def read_sidecar(weights: Path) -> Dict[str, Any]:
     return meta
 
 
+def _is_model_file(path: Path) -> bool:
+    """Whether ``path`` is a whole-model file (``Sequential.save``), by its list of entries."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(str(path)) as archive:
+            return "model_config.npy" in archive.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
 def load_trained(weights: Path) -> Tuple["tinycnn.Sequential", Dict[str, Any]]:
-    """Rebuild a model from its sidecar and load its weights."""
-    meta = read_sidecar(weights)
-    model = build_model(meta["model"], meta["input_shape"], len(meta["class_names"]))
-    compile_model(model, len(meta["class_names"]))
-    model.load_weights(str(weights))
+    """The model in a file written by ``tinycnn train`` (or by ``model.save`` in any program),
+    and its description: class names, input shape, colour mode, rescale factor.
+
+    Old files (``save_weights`` weights + ``.json`` sidecar, before whole-model files) are rebuilt
+    from the sidecar.
+    """
+    if not weights.exists():
+        raise FileNotFoundError(f"model file not found: {weights}")
+    if not _is_model_file(weights) and sidecar_path(weights).exists():
+        meta = read_sidecar(weights)  # the old two-file format
+        model = build_model(meta["model"], meta["input_shape"], len(meta["class_names"]))
+        compile_model(model, len(meta["class_names"]))
+        model.load_weights(str(weights))
+        return model, meta
+    from tinycnn.models import load_model
+
+    model = load_model(str(weights))
+    meta = dict(model.metadata)
+    shape = [int(size) for size in model.input_shape[1:]]
+    if len(shape) != 3:
+        raise CLIError(f"{weights} holds a model for inputs of shape {tuple(shape)}; the command "
+                       f"line works on images (rows, cols, channels)")
+    outputs = int(model.output_shape[-1])
+    meta.setdefault("input_shape", shape)
+    meta.setdefault("class_names", [str(k) for k in range(2 if outputs == 1 else outputs)])
+    meta.setdefault("color_mode", "grayscale" if shape[2] == 1 else "rgb")
+    meta.setdefault("rescale", 1.0 / 255)
+    meta.setdefault("model", model.name)
+    if model.loss is None:
+        compile_model(model, len(meta["class_names"]))
     return model, meta
 
 
@@ -250,9 +290,7 @@ def command_train(args: argparse.Namespace) -> int:
                             validation_data=val_data)
         source = str(root.resolve())
     output.parent.mkdir(parents=True, exist_ok=True)
-    model.save_weights(str(output))
     meta = {
-        "format": SIDECAR_FORMAT,
         "model": args.model,
         "input_shape": [int(size) for size in input_shape],
         "class_names": class_names,
@@ -266,10 +304,10 @@ def command_train(args: argparse.Namespace) -> int:
         "history": {key: [float(value) for value in values]
                     for key, values in history.history.items()},
     }
-    sidecar_path(output).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    model.save(str(output), metadata=meta)
     final = {key: values[-1] for key, values in meta["history"].items() if values}
     print("final: " + " - ".join(f"{key}: {value:.4f}" for key, value in final.items()))
-    print(f"saved weights to {output} and model description to {sidecar_path(output)}")
+    print(f"saved the model to {output} (open it with tinycnn.models.load_model)")
     return 0
 
 
@@ -360,7 +398,8 @@ def make_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser(
         "train", help="train a model on an image folder or a built-in dataset",
-        description="Train a model and save its weights (.npz) plus a .json description.")
+        description="Train a model and save it to one file (.npz) that "
+                    "tinycnn.models.load_model opens.")
     train.add_argument("data", metavar="DATA",
                        help="an image folder (one subfolder per class, or training_set/ and "
                             "test_set/ each holding those), or a built-in dataset: "
@@ -388,8 +427,8 @@ def make_parser() -> argparse.ArgumentParser:
                        help="number of generated images for 'stripes' (default 600)")
     train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     train.add_argument("--output", "-o", default="weights.npz",
-                       help="weights file to write (default weights.npz; a .json with the same "
-                            "name is written next to it)")
+                       help="model file to write (default weights.npz): architecture, "
+                            "weights, training settings and class names")
     train.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
                        help="1: progress bar (default), 2: one line per epoch, 0: quiet")
     train.set_defaults(run=command_train)
@@ -401,7 +440,8 @@ def make_parser() -> argparse.ArgumentParser:
                     "trained on, its held-out part is used.")
     evaluate.add_argument("data", metavar="DATA", help="image folder or built-in dataset")
     evaluate.add_argument("--weights", "-w", default="weights.npz",
-                          help="weights written by 'tinycnn train' (default weights.npz)")
+                          help="model file written by 'tinycnn train' or model.save() "
+                               "(default weights.npz)")
     evaluate.add_argument("--batch-size", type=_positive_int, default=32)
     evaluate.set_defaults(run=command_evaluate)
 
@@ -410,7 +450,8 @@ def make_parser() -> argparse.ArgumentParser:
                                                             "probability for each image file.")
     predict.add_argument("images", metavar="IMAGE", nargs="+", help="image files (PNG, JPEG, ...)")
     predict.add_argument("--weights", "-w", default="weights.npz",
-                         help="weights written by 'tinycnn train' (default weights.npz)")
+                         help="model file written by 'tinycnn train' or model.save() "
+                               "(default weights.npz)")
     predict.add_argument("--batch-size", type=_positive_int, default=32)
     predict.set_defaults(run=command_predict)
 
@@ -423,7 +464,7 @@ def make_parser() -> argparse.ArgumentParser:
     summary.add_argument("--classes", type=_positive_int, default=2,
                          help="number of classes (default 2: one sigmoid output)")
     summary.add_argument("--weights", "-w", default=None,
-                         help="describe the model saved with these weights instead")
+                         help="describe the model in this file instead")
     summary.set_defaults(run=command_summary)
     return parser
 

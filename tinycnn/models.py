@@ -65,8 +65,10 @@ class Sequential:
         self.optimizer: Optional[optimizers_module.Optimizer] = None
         self.loss: Optional[losses_module.Loss] = None
         self.accuracy: Optional[Callable] = None
+        self.metrics: List[str] = []
         self.stop_training = False
         self.history: Optional[History] = None
+        self.metadata: Dict = {}  # what model.save(metadata=...) stored, set by load_model
         for layer in layers or []:
             self.add(layer)
 
@@ -540,6 +542,59 @@ class Sequential:
                 f"the weights in {os.fspath(path)!r} do not fit this model: {error}"
             ) from None
 
+    # ------------------------------------------------------------------ whole-model saving
+    def save(self, filepath: PathLike, include_optimizer: bool = True,
+             metadata: Optional[Dict] = None) -> None:
+        """Save the whole model -- architecture, weights, compile settings and (by default) the
+        optimizer's state -- to one file that :func:`tinycnn.models.load_model` opens.
+
+        The file is an ``.npz`` archive holding a JSON description and the arrays; it never
+        needs pickle. ``filepath`` may also be a binary file object (``io.BytesIO``).
+        ``metadata`` (a JSON-serialisable dict of your own, e.g. class names) comes back as
+        ``model.metadata``. See :mod:`tinycnn.saving` for the format.
+
+        Examples
+        --------
+        >>> model.save("digits_model.npz")                              # doctest: +SKIP
+        >>> model = tinycnn.models.load_model("digits_model.npz")       # doctest: +SKIP
+        """
+        from . import saving
+
+        saving.save_model(self, filepath, include_optimizer=include_optimizer, metadata=metadata)
+
+    def get_config(self) -> Dict:
+        """The architecture as JSON-ready data, Keras-style: ``{"name", "layers":
+        [{"class_name", "config"}, ...], "build_input_shape"}`` (no weights)."""
+        layers = []
+        for position, layer in enumerate(self.layers):
+            config = layer.get_config()
+            if position:  # only the first layer takes input_shape, as in Keras
+                config.pop("input_shape", None)
+            layers.append({"class_name": type(layer).__name__, "config": config})
+        shape = list(self.layers[0].input_shape) if self.built else None
+        return {"name": self.name, "layers": layers, "build_input_shape": shape}
+
+    @classmethod
+    def from_config(cls, config: Dict, custom_objects: Optional[Dict] = None) -> "Sequential":
+        """A new model (fresh weights) from :meth:`get_config`'s dict; built if it gives a shape."""
+        from .saving import layer_from_config
+
+        if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
+            raise ValueError(f"a Sequential config must be a dict with a 'layers' list, got {config!r}")
+        layers = [layer_from_config(entry, custom_objects) for entry in config["layers"]]
+        for layer in layers[1:]:
+            layer.input_shape = None
+        model = cls(name=str(config.get("name") or "sequential"))
+        for layer in layers:
+            model.add(layer)
+        shape = config.get("build_input_shape")
+        if shape is not None and not model.built:
+            if not isinstance(shape, (list, tuple)) or not all(
+                    isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape):
+                raise ValueError(f"build_input_shape must be a list of positive ints, got {shape!r}")
+            model.build(shape)
+        return model
+
     # ------------------------------------------------------------------ summary
     def summary(self, print_fn: Optional[Callable[[str], None]] = None, line_length: int = 70) -> None:
         """Print a Keras-like table of layers, output shapes and parameter counts."""
@@ -560,10 +615,12 @@ class Sequential:
             print_fn(line)
 
 
-__all__ = ["Sequential"]
+__all__ = ["Sequential", "load_model"]
 
 
-# The model zoo (tinycnn/zoo.py) builds on Sequential, so it is imported last (no cycle).
+# Whole-model files (tinycnn/saving.py) and the model zoo (tinycnn/zoo.py) build on Sequential,
+# so they are imported last (no cycle).
+from .saving import load_model  # noqa: E402
 from .zoo import article_cnn, lenet, output_layer, small_cnn  # noqa: E402
 
 __all__ += ["article_cnn", "lenet", "small_cnn", "output_layer"]

@@ -5,7 +5,7 @@ per-weight state (momentum, moment estimates) in a dict keyed by the array's ide
 """
 from __future__ import annotations
 
-from typing import Dict, List, Sequence
+from typing import Any, Dict, List, Sequence
 
 import numpy as np
 
@@ -22,6 +22,15 @@ class Optimizer:
         self.learning_rate = float(learning_rate)
         self.iterations = 0
         self._state: Dict[int, List[np.ndarray]] = {}
+
+    def get_config(self) -> Dict[str, Any]:
+        """The constructor arguments (Keras's names), e.g. ``{"learning_rate": 0.001, ...}``."""
+        return {"learning_rate": self.learning_rate}
+
+    @classmethod
+    def from_config(cls, config: Dict[str, Any]) -> "Optimizer":
+        """A new optimizer (without state) from :meth:`get_config`'s dict."""
+        return cls(**config)
 
     def _slots(self, weight: np.ndarray, count: int) -> List[np.ndarray]:
         key = id(weight)
@@ -52,6 +61,9 @@ class SGD(Optimizer):
         if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0 <= momentum < 1:
             raise ValueError(f"momentum must be a number in [0, 1), got {momentum!r}")
         self.momentum = float(momentum)
+
+    def get_config(self):
+        return dict(super().get_config(), momentum=self.momentum)
 
     def update(self, weight, grad):
         if self.momentum == 0:
@@ -89,6 +101,10 @@ class Adam(Optimizer):
         if not epsilon > 0:
             raise ValueError(f"epsilon must be positive, got {epsilon!r}")
         self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+
+    def get_config(self):
+        return dict(super().get_config(), beta_1=self.beta_1, beta_2=self.beta_2,
+                    epsilon=self.epsilon)
 
     def apply(self, weights, grads):
         t = self.iterations + 1

@@ -118,7 +118,6 @@ def encode_png(rgb: Any) -> bytes:
 
 
 # Colours (RGB) at evenly spaced anchors; values are interpolated linearly between them.
-_GRAY = ((0, 0, 0), (255, 255, 255))
 # Blue (negative) -> white (zero) -> red (positive), like matplotlib's "RdBu_r".
 _DIVERGING = ((33, 102, 172), (146, 197, 222), (247, 247, 247), (244, 165, 130), (178, 24, 43))
 _NAN_COLOUR = (255, 0, 255)
@@ -140,10 +139,10 @@ def _colour_map(t: Any, anchors: Tuple[Tuple[int, int, int], ...]) -> Any:
 def heatmap_rgb(array: Any) -> Tuple[Any, str]:
     """Colour a 2-D numeric array, one flat colour block per element.
 
-    Arrays whose values are all of one sign use grayscale (black = smallest value, white =
-    largest); arrays with both negative and positive values use a diverging blue-white-red map
-    centred on zero (white = 0, blue = most negative, red = most positive). NaN and infinite
-    values are magenta. Small arrays are scaled up (nearest neighbour) with thin grid lines
+    Every array uses the same diverging blue-white-red map centred on zero: white = 0, dark blue
+    = the most negative value, dark red = the most positive one (the largest magnitude sets the
+    scale), so a colour always says the sign, as the convolution page's key says; an array of
+    one sign is white-to-red (or blue-to-white). NaN and infinite values are magenta. Small arrays are scaled up (nearest neighbour) with thin grid lines
     between elements, so a 3x3 matrix becomes a readable picture.
 
     Parameters
@@ -170,22 +169,19 @@ def heatmap_rgb(array: Any) -> Tuple[Any, str]:
         low, high = float(values[finite].min()), float(values[finite].max())
     else:
         low = high = 0.0
-    if low < 0.0 < high:
-        bound = max(-low, high)
-        t = (values / bound + 1.0) / 2.0
-        anchors = _DIVERGING
-        scheme = "blue-white-red, white = 0, dark blue = %s, dark red = %s" % (
-            _fmt(-bound), _fmt(bound))
+    bound = max(-low, high)
+    t = (values / bound + 1.0) / 2.0 if bound > 0 else np.full(values.shape, 0.5)
+    if low == high:
+        scheme = "every value is %s" % _fmt(low)
+    elif low >= 0.0:
+        scheme = "white = 0, dark red = %s" % _fmt(bound)
+    elif high <= 0.0:
+        scheme = "dark blue = %s, white = 0" % _fmt(-bound)
     else:
-        span = high - low
-        t = (values - low) / span if span > 0 else np.full(values.shape, 0.5)
-        anchors = _GRAY
-        if span > 0:
-            scheme = "grayscale, black = %s, white = %s" % (_fmt(low), _fmt(high))
-        else:
-            scheme = "every value is %s" % _fmt(low)
-    t = np.where(finite, t, 0.0)
-    rgb = _colour_map(t, anchors)
+        scheme = "dark blue = %s, white = 0, dark red = %s" % (_fmt(-bound), _fmt(bound))
+    scheme = "blue-white-red, " + scheme
+    t = np.where(finite, t, 0.5)
+    rgb = _colour_map(t, _DIVERGING)
     rgb[~finite] = _NAN_COLOUR
 
     scale = max(1, HEATMAP_TARGET_PIXELS // max(rows, cols))

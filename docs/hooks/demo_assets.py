@@ -4,10 +4,10 @@ What it writes into the built site::
 
     assets/data/photo64.json        a 64x64 crop of matplotlib's sample photo grace_hopper.jpg:
                                     "grey" (64, 64) and "rgb" (64, 64, 3) integers 0..255
-    assets/data/digits_model.npz    weights of the draw-a-digit model, trained here by tinycnn on
-                                    the real 8x8 digits (model.save_weights format)
-    assets/data/digits_model.json   that model's layers, parameter count, training settings and
-                                    held-out accuracy
+    assets/data/digits_model.npz    the draw-a-digit model, trained here by tinycnn on the real
+                                    8x8 digits (a model.save file: tinycnn.models.load_model)
+    assets/data/digits_model.json   that model's layers, parameter count, training settings,
+                                    held-out accuracy and calibration temperature
     assets/data/article_model.json  the article's CNN as tinycnn sees it: layers, output shapes and
                                     parameter counts (summary()), drawn before Python has loaded
 
@@ -87,7 +87,10 @@ def write_digits_model(demos, weights_path: Path, info_path: Path) -> float:
             trainer.step(seconds=60.0)
     seconds = time.time() - started
     final = trainer.final()
-    trainer.model.save_weights(str(weights_path))
+    trainer.model.save(str(weights_path), metadata=demos.digits_model_metadata(
+        final["test_accuracy"], PRETRAIN_EPOCHS, "the build of the tinycnn site"))
+    # how sure the page says the model is: temperature scaling fitted on the held-out digits
+    temperature = demos.fit_temperature(trainer.model, trainer.x_test, trainer.y_test)
     info = {
         "source": demos.DIGITS_MODEL_SOURCE,
         "layers": demos.describe(trainer.model),
@@ -98,6 +101,7 @@ def write_digits_model(demos, weights_path: Path, info_path: Path) -> float:
         "train_size": int(len(trainer.x)),
         "test_size": int(len(trainer.x_test)),
         "test_accuracy": final["test_accuracy"],
+        "temperature": temperature,
         "history": trainer.history,
         "build_seconds": round(seconds, 2),
     }

@@ -6,6 +6,7 @@ shows (feature maps and pooled maps read back from the page), and the count of h
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -244,10 +245,12 @@ def test_drawing_a_clear_digit_gets_predicted(new_page, site_url, width):
         page.wait_for_selector(demo + "[data-prediction]")
         _wait_status(page, demo)
         assert page.get_attribute(demo, "data-prediction") == label
-        percentages = [float(t.rstrip("%")) for t in
-                       page.eval_on_selector_all(demo + " .tcd-bars > span:nth-child(3n)", "s => s.map(x => x.textContent)")]
-        assert len(percentages) == 10 and abs(sum(percentages) - 100) < 0.5
-        assert max(percentages) == percentages[int(label)]
+        probabilities = json.loads(page.get_attribute(demo, "data-probabilities"))
+        assert len(probabilities) == 10 and abs(sum(probabilities) - 1) < 1e-3
+        assert max(probabilities) == probabilities[int(label)]
+        # shown as whole percentages, never a false "100%" (">99%" and "<1%" at the ends)
+        texts = page.eval_on_selector_all(demo + " .tcd-bars > span:nth-child(3n)", "s => s.map(x => x.textContent)")
+        assert all(t in (">99%", "<1%") or t == "%d%%" % int(100 * p + 0.5) for t, p in zip(texts, probabilities))
     # every layer's feature maps are drawn: 8 maps, 8 pooled, 16 maps, 16 pooled, then the vector
     counts = page.eval_on_selector_all(demo + " .tcd-maps", "ms => ms.map(m => m.querySelectorAll('canvas').length)")
     assert counts == [8, 8, 16, 16, 1]

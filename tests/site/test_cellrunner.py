@@ -128,16 +128,21 @@ def test_encode_png_rejects_wrong_input():
         cellrunner.encode_png(np.zeros((2, 2, 3), dtype=np.float32))
 
 
-def test_heatmap_grayscale_for_one_sign():
+def test_heatmap_one_sign_is_white_to_red_and_zero_stays_white():
+    """One colour key for every array (the convolution page's): white = 0, red > 0, blue < 0."""
     rgb, alt = cellrunner.heatmap_rgb([[0, 6], [3, 6]])
     scale = cellrunner.HEATMAP_TARGET_PIXELS // 2
     assert rgb.shape == (2 * scale, 2 * scale, 3)
     centre = scale // 2
-    assert tuple(rgb[centre, centre]) == (0, 0, 0)                   # 0 -> black
-    assert tuple(rgb[centre, scale + centre]) == (255, 255, 255)     # 6 -> white
-    assert tuple(rgb[scale + centre, centre]) == (128, 128, 128)     # 3 -> mid grey (127.5 rounds to 128)
+    assert tuple(rgb[centre, centre]) == (247, 247, 247)             # 0 -> white
+    assert tuple(rgb[centre, scale + centre]) == (178, 24, 43)       # 6 = the largest -> dark red
+    assert tuple(rgb[scale + centre, centre]) == (244, 165, 130)     # 3 = half of 6 -> light red
     assert tuple(rgb[scale, 5]) == cellrunner._GRID_COLOUR           # grid line between rows
-    assert "2\u00d72" in alt and "black = 0" in alt and "white = 6" in alt
+    assert "2\u00d72" in alt and "white = 0" in alt and "dark red = 6" in alt
+    negative, alt = cellrunner.heatmap_rgb([[-4, 0]])
+    half = cellrunner.HEATMAP_TARGET_PIXELS // 2 // 2
+    assert tuple(negative[half, half]) == (33, 102, 172)             # -4 -> dark blue
+    assert "dark blue = " in alt and "white = 0" in alt and "red" not in alt.split("white = 0")[1]
 
 
 def test_heatmap_diverging_centred_on_zero():
@@ -165,8 +170,9 @@ def test_two_dimensional_array_result_gets_a_heatmap_image():
     pixels = decode_png(base64.b64decode(image["png"]))
     assert pixels.shape == (240, 240, 3)
     assert "3\u00d73" in image["alt"]
-    # element (0, 0) = 3 of range 0..7 -> grey level 3/7*255 = 109.3 -> 109
-    assert tuple(pixels[40, 40]) == (109, 109, 109)
+    # element (0, 0) = 3 on the scale 0 (white, 247) .. 7 (dark red): t = (3/7 + 1) / 2 = 0.714,
+    # 6/7 of the way from the white anchor (247, 247, 247) to the light red one (244, 165, 130)
+    assert tuple(pixels[40, 40]) == (244, 177, 147)
 
 
 @pytest.mark.parametrize("expression", [

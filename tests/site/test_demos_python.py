@@ -121,12 +121,94 @@ def test_trainer_defaults_reach_the_bar_and_predict(demos, tmp_path):
     assert np.sum(final["confusion"]) == 359
     assert len(trainer.history["val_accuracy"]) == settings["epochs"]
 
-    # the draw-a-digit path: weights saved, loaded back from base64, same prediction for a held-out digit
-    path = tmp_path / "weights.npz"
-    trainer.model.save_weights(str(path))
+    # the draw-a-digit path: the model saved (model.save), opened from base64, same prediction
+    path = tmp_path / "digits_model.npz"
+    trainer.model.save(str(path))
     demos.load_pretrained(base64.b64encode(path.read_bytes()).decode())
     digit = data[2][0, :, :, 0]
     result = json.loads(demos.predict_digit(digit.tolist(), "pretrained"))
     assert result["source"] == "pretrained"
-    np.testing.assert_allclose(result["probabilities"], trainer.model.predict(data[2][:1])[0], atol=1e-4)
+    raw = trainer.model.predict(data[2][:1])[0].astype(np.float64)
+    np.testing.assert_allclose(result["raw"], raw, atol=1e-4)
+    # the bars show temperature-scaled probabilities: softmax(log p / T), written out here
+    scaled = raw ** (1 / result["temperature"])
+    np.testing.assert_allclose(result["probabilities"], scaled / scaled.sum(), atol=1e-4)
+    assert result["label"] == int(np.argmax(raw))
     assert [layer["shape"] for layer in result["layers"]] == [[8, 8, 8], [4, 4, 8], [4, 4, 16], [2, 2, 16], [64], [10]]
+
+
+def _quick_trainer(demos, epochs=1):
+    x = np.random.RandomState(0).rand(120, 8, 8)
+    y = np.arange(120) % 10
+    trainer = demos.Trainer(0.01, epochs, 32, 0, data=demos.load_digit_data(x * 16, y))
+    while not trainer.done:
+        trainer.step(seconds=60.0)
+    return trainer
+
+
+def test_fit_temperature_minimises_the_held_out_negative_log_likelihood(demos):
+    """Oracle: the NLL of softmax(log p / T), written out and minimised by brute force here."""
+    class Fixed:
+        def __init__(self, p):
+            self.p = p
+
+        def predict(self, x, batch_size=None):
+            return self.p
+
+    rng = np.random.RandomState(1)
+    labels = rng.randint(0, 10, size=300)
+    # an over-confident model: right 70% of the time but always ~99.9% sure
+    picks = np.where(rng.rand(300) < 0.7, labels, (labels + 1) % 10)
+    p = np.full((300, 10), 1e-4)
+    p[np.arange(300), picks] = 1 - 9e-4
+
+    def nll(t):
+        scaled = p ** (1 / t)
+        scaled /= scaled.sum(axis=1, keepdims=True)
+        return -np.mean(np.log(scaled[np.arange(300), labels]))
+
+    grid = np.linspace(0.3, 15, 3000)
+    best = grid[np.argmin([nll(t) for t in grid])]
+    fitted = demos.fit_temperature(Fixed(p), None, labels)
+    assert fitted == pytest.approx(best, rel=0.02)
+    assert fitted > 2                                    # over-confidence is softened ...
+    top = demos.calibrated(p, fitted).max(axis=1)
+    assert abs(top.mean() - 0.7) < 0.05                  # ... to about the accuracy, 70%
+    np.testing.assert_allclose(demos.calibrated(p, 1.0), p / p.sum(axis=1, keepdims=True))
+
+
+def test_dashboard_model_file_opens_natively_and_user_files_are_checked(demos, tmp_path):
+    from tinycnn.models import load_model
+
+    assert "train a model first" in json.loads(demos.model_file())["error"]
+    demos._trainer = _quick_trainer(demos)
+    try:
+        answer = json.loads(demos.model_file())
+        raw = base64.b64decode(answer["data"])
+        assert answer["bytes"] == len(raw) and answer["epochs"] == 1
+        (tmp_path / "digits.npz").write_bytes(raw)
+        model = load_model(tmp_path / "digits.npz")
+        x_test, y_test = demos._trainer.x_test, demos._trainer.y_test
+        accuracy = float(np.mean(model.predict(x_test).argmax(axis=1) == y_test))
+        assert accuracy == pytest.approx(answer["test_accuracy"], abs=1e-4)
+        assert model.metadata["class_names"] == [str(d) for d in range(10)]
+        assert model.optimizer.iterations == demos._trainer.model.optimizer.iterations
+
+        demos._held_out = (x_test, y_test)   # calibrate on these (no scikit-learn needed)
+        opened = json.loads(demos.load_user_model(answer["data"], "digits.npz"))
+        assert opened["ok"] and opened["test_accuracy"] == answer["test_accuracy"]
+        result = json.loads(demos.predict_digit(x_test[0, :, :, 0].tolist(), "user"))
+        assert result["source"] == "user"
+        np.testing.assert_allclose(result["raw"], model.predict(x_test[:1])[0], atol=1e-4)
+    finally:
+        demos._trainer = demos._user_model = demos._held_out = None
+
+    bad = json.loads(demos.load_user_model(base64.b64encode(b"not a model").decode(), "cat.jpg"))
+    assert "'cat.jpg'" in bad["error"] and "not a zip" in bad["error"]
+    from tinycnn.layers import Dense
+    from tinycnn.models import Sequential
+    other = Sequential([Dense(3, input_shape=(4,))])
+    other.save(str(tmp_path / "other.npz"))
+    wrong = json.loads(demos.load_user_model(
+        base64.b64encode((tmp_path / "other.npz").read_bytes()).decode(), "other.npz"))
+    assert "'other.npz'" in wrong["error"] and "8x8x1" in wrong["error"]

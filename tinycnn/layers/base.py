@@ -9,7 +9,7 @@ building creates its weights. Then:
 """
 from __future__ import annotations
 
-from typing import List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -96,6 +96,24 @@ class Layer:
         for old, new in zip(self.weights, arrays):
             old[...] = new  # in place: optimizers keep references to these arrays
 
+    # ----- configuration (what model.save stores) --------------------------------------------
+    def get_config(self) -> Dict[str, Any]:
+        """The layer's constructor arguments, with Keras's names (``name``, ``dtype``,
+        ``input_shape`` once known, plus each layer's own, e.g. ``filters``, ``units``).
+
+        ``type(layer).from_config(layer.get_config())`` makes a new layer like this one, without
+        its weights. Subclasses with arguments of their own extend this dict.
+        """
+        config: Dict[str, Any] = {"name": self.name, "dtype": self.dtype.name}
+        if self.input_shape is not None:
+            config["input_shape"] = tuple(self.input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config: Dict[str, Any]) -> "Layer":
+        """A new layer from :meth:`get_config`'s dict (``cls(**config)``, as in Keras)."""
+        return cls(**config)
+
     # ----- computation ---------------------------------------------------------------------
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         raise NotImplementedError
@@ -130,6 +148,9 @@ class ActivatedLayer(Layer):
     def __init__(self, activation=None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
+
+    def get_config(self) -> Dict[str, Any]:
+        return dict(super().get_config(), activation=self.activation.name)
 
     def _activate(self, z: np.ndarray, fresh: bool = False) -> np.ndarray:
         """Apply the activation, remembering ``z`` and ``a`` for backward. ``fresh``: ``z`` is a

@@ -66,6 +66,10 @@ class Conv2D(ActivatedLayer):
         self.padding = check_padding(padding)
         self.use_bias = bool(use_bias)
 
+    def get_config(self):
+        return dict(super().get_config(), filters=self.filters, kernel_size=self.kernel_size,
+                    strides=self.strides, padding=self.padding, use_bias=self.use_bias)
+
     def compute_output_shape(self, input_shape):
         require_rank(self, input_shape, 3, "(rows, cols, channels)",
                      "For grey images of shape (N, rows, cols) add a channel axis: x[..., None].")

@@ -88,6 +88,9 @@ class Dense(ActivatedLayer):
         self.units = check_positive_int(units, "units")
         self.use_bias = bool(use_bias)
 
+    def get_config(self):
+        return dict(super().get_config(), units=self.units, use_bias=self.use_bias)
+
     def compute_output_shape(self, input_shape):
         require_rank(self, input_shape, 1, "(features,)",
                      "To feed feature maps into a Dense layer, add a Flatten() layer before it.")
@@ -155,6 +158,9 @@ class Dropout(Layer):
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
             raise ValueError(f"Dropout rate must be a number in [0, 1), got {rate!r}")
         self.rate = float(rate)
+
+    def get_config(self):
+        return dict(super().get_config(), rate=self.rate)
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         if not training or self.rate == 0:

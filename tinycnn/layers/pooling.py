@@ -21,6 +21,10 @@ class _Pooling2D(Layer):
         self.strides = self.pool_size if strides is None else as_pair(strides, "strides")
         self.padding = check_padding(padding)
 
+    def get_config(self):
+        return dict(super().get_config(), pool_size=self.pool_size, strides=self.strides,
+                    padding=self.padding)
+
     def compute_output_shape(self, input_shape):
         require_rank(self, input_shape, 3, "(rows, cols, channels)",
                      "Pooling works on feature maps; put it after a Conv2D layer.")

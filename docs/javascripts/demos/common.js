@@ -277,18 +277,29 @@
     return jsonCache.get(path);
   }
 
+  /** Bytes (ArrayBuffer or Uint8Array) as base64 text, to hand a file to Python. */
+  function bytesToBase64(buffer) {
+    const bytes = buffer instanceof Uint8Array ? buffer : new Uint8Array(buffer);
+    let binary = "";
+    for (let i = 0; i < bytes.length; i += 0x8000) {
+      binary += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+    }
+    return btoa(binary);
+  }
+
+  /** base64 text from Python as bytes (e.g. for a Blob download). */
+  function base64ToBytes(text) {
+    const binary = atob(text);
+    const bytes = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+    return bytes;
+  }
+
   function fetchBase64(path) {
     return fetch(assetURL(path)).then((response) => {
       if (!response.ok) throw new Error(`could not load ${path} (HTTP ${response.status})`);
       return response.arrayBuffer();
-    }).then((buffer) => {
-      const bytes = new Uint8Array(buffer);
-      let binary = "";
-      for (let i = 0; i < bytes.length; i += 0x8000) {
-        binary += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
-      }
-      return btoa(binary);
-    });
+    }).then(bytesToBase64);
   }
 
   /** A status line under a demo: "Loading Python…", errors in red. */
@@ -347,7 +358,8 @@
 
   window.tinycnnDemos = {
     SITE_ROOT, el, id, select, radios, button, inputOutputPanels, fmt, term, diverging, grey, sequential, css, ink, range,
-    scaleFor, paint, theme, py, python, pendingText, assetURL, fetchJSON, fetchBase64, status, register,
+    scaleFor, paint, theme, py, python, pendingText, assetURL, fetchJSON, fetchBase64, bytesToBase64, base64ToBytes,
+    status, register,
     get lastError() { return lastError; },
   };
 })();

@@ -274,18 +274,114 @@ def train_finish() -> str:
 # 4. Draw a digit
 # ------------------------------------------------------------------------------------------------
 _pretrained = None
+_user_model = None
+_temperatures: Dict[tuple, float] = {}
+DIGIT_CLASS_NAMES = [str(digit) for digit in range(10)]
 
 
-def load_pretrained(npz_base64: str) -> str:
-    """Build the digit model and load the weights trained when the site was built."""
+def digits_model_metadata(test_accuracy: float, epochs: int, where: str) -> Dict:
+    """What a saved digit model records about itself (``model.metadata`` after ``load_model``)."""
+    return {"class_names": DIGIT_CLASS_NAMES, "trained_on": "tinycnn.datasets.load_digits, "
+            "scaled to [0, 1], 8x8x1", "held_out": DIGITS_DEFAULTS["held_out"],
+            "split_seed": DIGITS_DEFAULTS["split_seed"], "test_accuracy": round(float(test_accuracy), 4),
+            "epochs": int(epochs), "trained_in": where}
+
+
+def model_file(which: str = "trained") -> str:
+    """The dashboard's model as a ``model.save`` file (base64): it opens natively with
+    ``tinycnn.models.load_model`` and goes on training where it stopped."""
+    if which != "trained" or _trainer is None or (_trainer.epoch == 0 and _trainer.batch == 0):
+        return _dumps({"error": "train a model first: press Train"})
+    final = _trainer.final()
+    buffer = io.BytesIO()
+    _trainer.model.save(buffer, metadata=digits_model_metadata(
+        final["test_accuracy"], _trainer.epoch, "the training dashboard of the tinycnn site"))
+    data = buffer.getvalue()
+    return _dumps({"data": base64.b64encode(data).decode("ascii"), "bytes": len(data),
+                   "test_accuracy": final["test_accuracy"], "epochs": _trainer.epoch})
+
+
+def _open_digit_model(npz_base64: str, what: str):
+    """A digit model from a ``model.save`` file; ValueError saying what is wrong if it is not one."""
+    from tinycnn.models import load_model
+
+    buffer = io.BytesIO(base64.b64decode(npz_base64))
+    buffer.name = what  # so that load_model's messages name the reader's file
+    model = load_model(buffer, compile=False)
+    if model.input_shape != (None, 8, 8, 1) or model.output_shape != (None, 10):
+        raise ValueError(
+            f"{what!r} is a tinycnn model for inputs {model.input_shape[1:]} with "
+            f"{model.output_shape[-1]} outputs; draw-a-digit needs 8x8x1 images in and 10 "
+            "digit probabilities out, like the dashboard's model")
+    return model
+
+
+def load_pretrained(npz_base64: str, temperature: Optional[float] = None) -> str:
+    """Open the digit model trained when the site was built (a ``model.save`` file) and take the
+    temperature fitted for it at build time (``digits_model.json``)."""
     global _pretrained
-    model = build_digits_model()
-    path = "/tmp/tinycnn_demo_digits_model.npz"
-    with open(path, "wb") as handle:
-        handle.write(base64.b64decode(npz_base64))
-    model.load_weights(path)
-    _pretrained = model
+    _pretrained = _open_digit_model(npz_base64, "digits_model.npz")
+    if temperature:
+        _temperatures[_temperature_key(_pretrained)] = float(temperature)
     return _dumps({"ok": True})
+
+
+def load_user_model(npz_base64: str, filename: str = "the file") -> str:
+    """Open a model file the reader chose ("Use my model"); a clear message if it is not one."""
+    global _user_model
+    try:
+        model = _open_digit_model(npz_base64, str(filename))
+    except ValueError as error:  # ModelFileError is a ValueError; the message names the file
+        return _dumps({"error": str(error)})
+    _user_model = model
+    metadata = model.metadata if isinstance(model.metadata, dict) else {}
+    return _dumps({"ok": True, "params": int(model.count_params()), "layers": len(model.layers),
+                   "test_accuracy": metadata.get("test_accuracy")})
+
+
+def fit_temperature(model, x_held_out: np.ndarray, y_held_out: np.ndarray) -> float:
+    """The temperature ``T`` that makes ``softmax(logits / T)`` best calibrated on held-out digits.
+
+    Temperature scaling (Guo et al., 2017): one number, fitted by minimising the negative
+    log-likelihood of the held-out labels; it changes how sure the model says it is, never which
+    digit it picks. The logits are ``log p`` of the softmax output (softmax ignores a constant).
+    """
+    probabilities = model.predict(x_held_out, batch_size=256).astype(np.float64)
+    logits = np.log(np.maximum(probabilities, 1e-30))
+    labels = np.asarray(y_held_out, dtype=np.int64)
+    best = (np.inf, 1.0)
+    for temperature in np.exp(np.linspace(np.log(0.25), np.log(20.0), 400)):
+        z = logits / temperature
+        z -= z.max(axis=1, keepdims=True)
+        nll = float(np.mean(np.log(np.exp(z).sum(axis=1)) - z[np.arange(len(z)), labels]))
+        best = min(best, (nll, float(temperature)))
+    return round(best[1], 3)
+
+
+def calibrated(probabilities: np.ndarray, temperature: float) -> np.ndarray:
+    """``softmax(log(p) / T)``: the probabilities after temperature scaling."""
+    z = np.log(np.maximum(np.asarray(probabilities, dtype=np.float64), 1e-30)) / temperature
+    z -= z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+_held_out = None
+
+
+def _temperature_key(model):
+    """A model's temperature holds until it trains again (the dashboard's model does)."""
+    return id(model), getattr(model.optimizer, "iterations", 0)
+
+
+def _temperature(model) -> float:
+    global _held_out
+    key = _temperature_key(model)
+    if key not in _temperatures:
+        if _held_out is None:
+            _held_out = load_digit_data()[2:]
+        _temperatures[key] = fit_temperature(model, *_held_out)
+    return _temperatures[key]
 
 
 def _encode_maps(array: np.ndarray) -> Dict:
@@ -297,6 +393,8 @@ def predict_digit(pixels: Sequence[Sequence[float]], prefer: str = "trained") ->
     """Class probabilities and every layer's output for one 8x8 image with values in [0, 1]."""
     if prefer == "trained" and _trainer is not None and _trainer.epoch > 0:
         model, source = _trainer.model, "trained"
+    elif prefer == "user" and _user_model is not None:
+        model, source = _user_model, "user"
     elif _pretrained is not None:
         model, source = _pretrained, "pretrained"
     else:
@@ -308,14 +406,17 @@ def predict_digit(pixels: Sequence[Sequence[float]], prefer: str = "trained") ->
         entry = {"name": layer.name, "kind": type(layer).__name__}
         entry.update(_encode_maps(output[0]))
         layers.append(entry)
-    probabilities = outputs[-1][0]
+    temperature = _temperature(model)
+    probabilities = calibrated(outputs[-1][0], temperature)
     return _dumps({"source": source, "probabilities": _round(probabilities, 4),
+                   "raw": _round(outputs[-1][0], 4), "temperature": temperature,
                    "label": int(np.argmax(probabilities)), "layers": layers})
 
 
 def models() -> str:
     """Which digit models exist in this Python: the dashboard's (trained >= 1 epoch), the pre-trained one."""
-    return _dumps({"trained": _trainer is not None and _trainer.epoch > 0, "pretrained": _pretrained is not None})
+    return _dumps({"trained": _trainer is not None and _trainer.epoch > 0, "pretrained": _pretrained is not None,
+                   "user": _user_model is not None})
 
 
 def sample_digit(index: int) -> str:

@@ -1,8 +1,9 @@
 /* Draw a digit (training page): the reader draws on a canvas (mouse, touch, pen or keyboard), the
  * drawing is cropped, centred and averaged down to 8x8 like the digits the model learned from, and
- * the model -- the one just trained by the dashboard, or the weights trained when the site was built
- * (assets/data/digits_model.npz) -- gives class probabilities and every layer's feature maps
- * (model.layer_outputs). Placeholder: <div id="draw-digit-demo"></div>. */
+ * the model -- the one just trained by the dashboard, the one trained when the site was built
+ * (assets/data/digits_model.npz), or a model file the reader chose ("Use my model", opened with
+ * tinycnn.models.load_model) -- gives class probabilities (temperature-scaled: see
+ * demos.fit_temperature) and every layer's feature maps (model.layer_outputs). Placeholder: <div id="draw-digit-demo"></div>. */
 (function () {
   "use strict";
   const D = window.tinycnnDemos;
@@ -43,6 +44,13 @@
     return cells.map((row) => row.map((v) => Math.round(Math.min(1, 1.4 * v / max) * 1000) / 1000));
   }
 
+  /** A probability as a whole percentage; never "100%" or "0%" for what is only nearly sure. */
+  function percent(p) {
+    if (p > 0.995) return ">99%";
+    if (p < 0.005) return "<1%";
+    return Math.round(100 * p) + "%";
+  }
+
   function mount(root) {
     root.textContent = "";
     root.setAttribute("role", "group");
@@ -63,16 +71,23 @@
     const bars = el("div", { class: "tcd-bars", role: "list", "aria-label": "Class probabilities" });
     const clear = D.button("Clear");
     const sample = D.button("Show me a real digit");
-    const model = D.radios("Model", [["trained", "trained above"], ["pretrained", "pre-trained when the site was built"]],
-      "pretrained");
+    const model = D.radios("Model", [["trained", "trained above"], ["pretrained", "pre-trained when the site was built"],
+      ["user", "my model (from a file)"]], "pretrained");
     model.inputs[0].disabled = true;
+    model.inputs[2].disabled = true;
+    const fileId = D.id("model-file");
+    const fileInput = el("input", { type: "file", id: fileId, accept: ".npz,application/octet-stream",
+      class: "tcd-file" });
+    const fileField = el("label", { class: "tcd-field tcd-file-field", for: fileId },
+      el("span", {}, "Use my model: a file from “Download model” (or model.save)"), fileInput);
+    const confidenceNote = el("p", { class: "tcd-note tcd-confidence" });
 
     root.appendChild(el("div", { class: "tcd-draw-row" },
       el("div", {}, el("div", { class: "tcd-pad-wrap" }, pad, ring), el("div", { class: "tcd-controls" }, clear, sample)),
       el("figure", { class: "tcd-figure tcd-preview" }, preview,
         el("figcaption", {}, "what the model sees (8×8)")),
-      el("div", {}, el("span", { class: "tcd-label" }, "The model's answer"), guess, bars)));
-    root.appendChild(el("div", { class: "tcd-controls" }, model.root));
+      el("div", {}, el("span", { class: "tcd-label" }, "The model's answer"), guess, bars, confidenceNote)));
+    root.appendChild(el("div", { class: "tcd-controls" }, model.root, fileField));
     const mapsBox = el("div", { class: "tcd-layers" });
     root.appendChild(el("details", { class: "tcd-feature-maps", open: true },
       el("summary", {}, "Feature maps of each layer for your drawing"), mapsBox));
@@ -154,6 +169,8 @@
       D.paint(preview, [[0]], "grey", [0, 1]);
       guess.textContent = "?";
       bars.textContent = "";
+      confidenceNote.textContent = "";
+      delete root.dataset.probabilities;
       mapsBox.textContent = "";
       delete root.dataset.prediction;
     }
@@ -179,6 +196,29 @@
 
     model.onChange(() => { if (state.pixels) predict(state.pixels); });
 
+    // "Use my model": the file goes to the page's Python, which opens it with load_model
+    fileInput.addEventListener("change", async () => {
+      const file = fileInput.files && fileInput.files[0];
+      if (!file) return;
+      status.loading();
+      try {
+        const data = D.bytesToBase64(await file.arrayBuffer());
+        const opened = await D.python(`_demo.load_user_model(${D.py(data)}, ${D.py(file.name)})`);
+        if (opened.error) {
+          delete root.dataset.userModel;
+          status.set(`Could not use ${file.name}: ${opened.error}`, "error");
+          return;
+        }
+        model.inputs[2].disabled = false;
+        model.value = "user";
+        root.dataset.userModel = file.name;
+        status.set(`Using your model ${file.name} (${opened.params} weights, ${opened.layers} layers` +
+          (opened.test_accuracy != null ? `; its file says ${(100 * opened.test_accuracy).toFixed(1)}% held-out accuracy` : "") +
+          "). Draw a digit.", "ok");
+        if (state.pixels) predict(state.pixels);
+      } catch (error) { status.error(error); }
+    });
+
     let timer = null;
     function predictSoon() {
       clearTimeout(timer);
@@ -196,14 +236,16 @@
       try {
         let result = await D.python(`_demo.predict_digit(${D.py(pixels)}, ${D.py(model.value)})`);
         if (result.need_weights) {
-          const weights = await D.fetchBase64("assets/data/digits_model.npz");
-          await D.python(`_demo.load_pretrained(${D.py(weights)})`);
+          const [weights, info] = await Promise.all([D.fetchBase64("assets/data/digits_model.npz"),
+            D.fetchJSON("assets/data/digits_model.json")]);
+          await D.python(`_demo.load_pretrained(${D.py(weights)}, ${D.py(info.temperature || null)})`);
           result = await D.python(`_demo.predict_digit(${D.py(pixels)}, ${D.py(model.value)})`);
         }
         if (seq !== state.seq) return;
         show(result);
-        status.set(`Predicted in your browser by the ${result.source === "trained" ? "model trained above"
-          : "model pre-trained when the site was built"}` + (what ? `, on ${what}.` : "."), "ok");
+        const by = { trained: "the model trained above", user: "your model" }[result.source] ||
+          "the model pre-trained when the site was built";
+        status.set(`Predicted in your browser by ${by}` + (what ? `, on ${what}.` : "."), "ok");
       } catch (error) {
         if (seq === state.seq) status.error(error);
       }
@@ -214,13 +256,18 @@
       guess.textContent = String(result.label);
       root.dataset.prediction = String(result.label);
       bars.textContent = "";
+      root.dataset.probabilities = JSON.stringify(probabilities);
       probabilities.forEach((p, digit) => {
         const bar = el("div", { class: "tcd-bar" + (digit === result.label ? " tcd-top" : "") });
         bar.style.width = (100 * p).toFixed(1) + "%";
         bars.append(el("span", { role: "listitem" }, String(digit)), el("div", { class: "tcd-bar-track" }, bar),
-          el("span", {}, (100 * p).toFixed(1) + "%"));
+          el("span", {}, percent(p)));
       });
-      if (result.source === "trained") model.value = "trained";
+      confidenceNote.textContent = "How sure the model is: its softmax output after temperature scaling " +
+        `(T = ${result.temperature}, fitted on the 359 held-out digits so that, on digits like those, an answer ` +
+        "shown at 80% is right about 80% of the time). Drawings unlike the training digits can still get " +
+        "answers that are too sure.";
+      if (result.source === "trained" || result.source === "user") model.value = result.source;
       mapsBox.textContent = "";
       for (const layer of result.layers) {
         const shape = layer.shape;

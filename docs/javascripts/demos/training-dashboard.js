@@ -37,7 +37,8 @@
       ctx.beginPath(); ctx.moveTo(left, Y(y) + 0.5); ctx.lineTo(left + plotW, Y(y) + 0.5); ctx.stroke();
       ctx.textAlign = "right"; ctx.fillText(options.format(y), left - 4, Y(y) + 4);
     }
-    const step = Math.max(1, Math.ceil(x1 / 10));
+    // whole epochs only, as many as fit without the labels touching (about 28 px each)
+    const step = Math.max(1, Math.ceil(x1 / Math.max(1, Math.min(10, Math.floor(plotW / 28)))));
     ctx.textAlign = "center";
     for (let e = 0; e <= x1; e += step) ctx.fillText(String(e), X(e), top + plotH + 14);
     ctx.textAlign = "left";
@@ -81,7 +82,10 @@
     const trainButton = D.button("Train", { class: "tcd-button tcd-primary tcd-train" });
     const pauseButton = D.button("Pause", { class: "tcd-button tcd-pause", "aria-pressed": "false", disabled: true });
     const stopButton = D.button("Stop", { class: "tcd-button tcd-stop", disabled: true });
-    root.appendChild(el("div", { class: "tcd-controls" }, lrField.root, epochsField, trainButton, pauseButton, stopButton));
+    const downloadButton = D.button("Download model", { class: "tcd-button tcd-download", disabled: true,
+      title: "Save the trained model as a file that tinycnn.models.load_model opens" });
+    root.appendChild(el("div", { class: "tcd-controls" }, lrField.root, epochsField, trainButton, pauseButton, stopButton,
+      downloadButton));
 
     const progress = el("progress", { max: "1", value: "0", "aria-label": "Training progress" });
     const progressText = el("span", { class: "tcd-where", "aria-live": "off" }, "Not started.");
@@ -198,6 +202,7 @@
       pauseButton.textContent = run.paused ? "Resume" : "Pause";
       pauseButton.setAttribute("aria-pressed", run.paused ? "true" : "false");
       trainButton.textContent = run.state && run.state.epoch > 0 && !run.active ? "Train again" : "Train";
+      downloadButton.disabled = run.active || !run.finished || !run.state || (run.state.epoch === 0 && run.state.batch === 0);
       root.dataset.training = run.active ? (run.paused ? "paused" : "running") : "idle";
     }
 
@@ -277,7 +282,27 @@
       loop();
     }
 
+    /** The model as a file: the page's Python writes it with model.save; the browser saves it. */
+    async function download() {
+      downloadButton.disabled = true;
+      try {
+        const file = await D.python("_demo.model_file()");
+        if (file.error) throw new Error(file.error);
+        const blob = new Blob([D.base64ToBytes(file.data)], { type: "application/octet-stream" });
+        const link = el("a", { href: URL.createObjectURL(blob), download: "tinycnn-digits-model.npz" });
+        document.body.appendChild(link);
+        link.click();
+        link.remove();
+        setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+        root.dataset.downloaded = String(file.test_accuracy);
+        status.set(`Saved tinycnn-digits-model.npz (${Math.round(file.bytes / 1024)} KB: layers, weights, ` +
+          `optimizer state; held-out accuracy ${(100 * file.test_accuracy).toFixed(1)}%). Open it in Python with ` +
+          "tinycnn.models.load_model(\"tinycnn-digits-model.npz\"), or below with \"Use my model\".", "ok");
+      } catch (error) { status.error(error); } finally { setButtons(); }
+    }
+
     trainButton.addEventListener("click", start);
+    downloadButton.addEventListener("click", download);
     pauseButton.addEventListener("click", () => {
       if (!run.active) return;
       run.paused = !run.paused;
