@@ -12,7 +12,7 @@ import os
 import numpy as np
 import pytest
 
-from .test_demos import _open_demo, _wait_status
+from .test_demos import _open, _wait_status
 
 pytestmark = [pytest.mark.browser, pytest.mark.image]
 Image = pytest.importorskip("PIL.Image")
@@ -31,6 +31,13 @@ def _encode(image, fmt: str = "PNG") -> bytes:
 
 def _file(name: str, data: bytes, mime: str = "image/png") -> dict:
     return {"name": name, "mimeType": mime, "buffer": data}
+
+
+def _open_demo(new_page, site_url: str, path: str, demo: str):
+    """Open the page and wait (generously: Pyodide boots first) until the demo has computed."""
+    recorded = _open(new_page, site_url, path)
+    _wait_status(recorded.page, demo, timeout=300_000)
+    return recorded, recorded.page
 
 
 def _status_after(page, demo: str, kind: str, timeout: float = 60_000) -> str:
