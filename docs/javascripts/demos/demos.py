@@ -353,16 +353,22 @@ _activations: Dict[str, List[np.ndarray]] = {}
 def article_model():
     global _article
     if _article is None:
-        from tinycnn.layers import Conv2D, Dense, Flatten, MaxPooling2D
-        from tinycnn.models import Sequential
-        from tinycnn.utils import set_random_seed
-
-        set_random_seed(0)
-        scope = {"Sequential": Sequential, "Conv2D": Conv2D, "MaxPooling2D": MaxPooling2D,
-                 "Flatten": Flatten, "Dense": Dense}
-        exec(ARTICLE_MODEL_SOURCE, scope)
-        _article = scope["model"]
+        _article = _model_from_source(ARTICLE_MODEL_SOURCE, seed=0)
     return _article
+
+
+def _model_from_source(source: str, seed: int):
+    """Run an article-style model ``source`` (Sequential, Conv2D, MaxPooling2D, Flatten, Dense)
+    with the random seed ``seed``; returns its ``model``."""
+    from tinycnn.layers import Conv2D, Dense, Flatten, MaxPooling2D
+    from tinycnn.models import Sequential
+    from tinycnn.utils import set_random_seed
+
+    set_random_seed(seed)
+    scope = {"Sequential": Sequential, "Conv2D": Conv2D, "MaxPooling2D": MaxPooling2D,
+             "Flatten": Flatten, "Dense": Dense}
+    exec(source, scope)
+    return scope["model"]
 
 
 def article_summary() -> str:
@@ -475,15 +481,7 @@ def photos_add(label: int, pixels_base64: str, count: int) -> str:
 
 
 def build_photos_model(seed: int = 0):
-    from tinycnn.layers import Conv2D, Dense, Flatten, MaxPooling2D
-    from tinycnn.models import Sequential
-    from tinycnn.utils import set_random_seed
-
-    set_random_seed(seed)
-    scope = {"Sequential": Sequential, "Conv2D": Conv2D, "MaxPooling2D": MaxPooling2D,
-             "Flatten": Flatten, "Dense": Dense}
-    exec(PHOTOS_MODEL_SOURCE, scope)
-    return scope["model"]
+    return _model_from_source(PHOTOS_MODEL_SOURCE, seed)
 
 
 def split_photos(counts: Sequence[int], validation: float = 0.2, seed: int = 0):
