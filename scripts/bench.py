@@ -62,7 +62,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import tinycnn  # noqa: E402
-from tinycnn.layers import Conv2D, Dense, Flatten, MaxPooling2D  # noqa: E402
+import tinycnn.models  # noqa: E402
 
 BATCH = 32
 CLOCK = time.perf_counter if ARGS.clock == "wall" else time.process_time
@@ -70,28 +70,12 @@ CLOCK = time.perf_counter if ARGS.clock == "wall" else time.process_time
 
 # ---------------------------------------------------------------------------- models
 def tiny_model(workload: str) -> tinycnn.Sequential:
+    """The workload's model from tinycnn's model zoo (``tinycnn.models.lenet`` /
+    ``tinycnn.models.article_cnn``), compiled for plain SGD."""
     if workload == "lenet":
-        layers = [
-            Conv2D(8, 5, padding="same", activation="relu", input_shape=(28, 28, 1)),
-            MaxPooling2D(2),
-            Conv2D(16, 5, padding="same", activation="relu"),
-            MaxPooling2D(2),
-            Flatten(),
-            Dense(10, activation="softmax"),
-        ]
-        loss = "categorical_crossentropy"
+        model, loss = tinycnn.models.lenet(), "categorical_crossentropy"
     else:
-        layers = [
-            Conv2D(32, (3, 3), activation="relu", input_shape=(64, 64, 3)),
-            MaxPooling2D(pool_size=(2, 2)),
-            Conv2D(32, (3, 3), activation="relu"),
-            MaxPooling2D(pool_size=(2, 2)),
-            Flatten(),
-            Dense(128, activation="relu"),
-            Dense(1, activation="sigmoid"),
-        ]
-        loss = "binary_crossentropy"
-    model = tinycnn.Sequential(layers)
+        model, loss = tinycnn.models.article_cnn(), "binary_crossentropy"
     model.compile(optimizer=tinycnn.optimizers.SGD(learning_rate=0.01), loss=loss)
     return model
 

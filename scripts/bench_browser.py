@@ -8,6 +8,7 @@ Usage (after ``mkdocs build`` into ./site; needs Debian's ``chromium``, Playwrig
     python scripts/bench_browser.py --kernels          # also: which NumPy conv formulation is fastest
     python scripts/bench_browser.py --layers           # also: ms per layer of the in-page inference
     python scripts/bench_browser.py --startup 5 --startup-only   # only the page's startup
+    python scripts/bench_browser.py --intent 3 --intent-only     # only the reader's intent -> first result
 
 Workload: the ``lenet`` workload of ``scripts/bench.py`` (28x28x1, Conv 8@5x5 same + ReLU, max-pool 2,
 Conv 16@5x5 same + ReLU, max-pool 2, Flatten, Dense 10 softmax, categorical cross-entropy, plain
@@ -37,6 +38,12 @@ Startup: navigation -> first cell result (the convolution example), medians of `
   earlier runs.
 
 The warm timeline (ms since navigation, from ``tinycnnSite.timings()``) shows where the time goes.
+
+Intent (``--intent N``): the page loads Python only when the reader shows intent (docs/javascripts/
+intent.js), so what a reader waits for is intent -> first result: the page is opened and left
+until its network is quiet (the script checks that nothing of the runtime was requested), then the
+pointer moves over the first cell and the convolution example runs; timed from the pointer move to
+the printed result. Cold: a new persistent profile; warm: the same profile's next visit.
 
 Everything is served from 127.0.0.1; nothing else is contacted.
 """
@@ -68,19 +75,11 @@ FIRST_CELL = ("from tinycnn.functional import conv2d\n"
 TINYCNN_SETUP = """
 import time
 import numpy as np
-from tinycnn.layers import Conv2D, Dense, Flatten, MaxPooling2D
-from tinycnn.models import Sequential
+from tinycnn.models import lenet
 from tinycnn.optimizers import SGD
 from tinycnn.utils import set_random_seed
 set_random_seed(0)
-bench_model = Sequential([
-    Conv2D(8, 5, padding="same", activation="relu", input_shape=(28, 28, 1)),
-    MaxPooling2D(2),
-    Conv2D(16, 5, padding="same", activation="relu"),
-    MaxPooling2D(2),
-    Flatten(),
-    Dense(10, activation="softmax"),
-])
+bench_model = lenet()  # Conv 8@5x5 same relu, pool 2, Conv 16@5x5 same relu, pool 2, Dense 10
 bench_model.compile(optimizer=SGD(learning_rate=0.01), loss="categorical_crossentropy")
 _rng = np.random.RandomState(0)
 bench_x = _rng.random_sample((BATCHES * 32, 28, 28, 1)).astype(np.float32)
@@ -113,10 +112,10 @@ def bench_layers(repeats=30):
     for layer in bench_model.layers:  # the layer-by-layer path (what training runs)
         timings["layer " + layer.name] = median_ms(lambda: layer.forward(x, training=False))
         x = layer.forward(x, training=False)
-    # the steps of predict's wide-rows path (tinycnn/browser_inference.py)
-    from tinycnn.functional import wide_rows
+    # the steps of predict's wide-rows path (tinycnn/fast/browser_inference.py)
+    from tinycnn.fast import wide_rows
     conv1, _, conv2, _, flatten, dense = bench_model.layers
-    planes = wide_rows.from_batch(bench_x[:32])
+    planes = wide_rows.batch_to_planes(bench_x[:32])
     conv = lambda layer, p: wide_rows.conv2d(p, layer.kernel, layer.bias, "same", step_multiple=2)
     pool = lambda rows: wide_rows.max_pool(rows, (2, 2), relu_after=True)
     rows1 = conv(conv1, planes)
@@ -275,6 +274,31 @@ def first_result_ms(page, url: str) -> Dict[str, float]:
     return timings
 
 
+RUNTIME_FILES = ("/assets/pyodide/", "/assets/codemirror/", "/javascripts/tinycnn-worker.js", ".whl")
+
+
+def intent_result_ms(page, url: str, requests: List[str]) -> Dict[str, float]:
+    """Open the page, wait (no interaction), then point at the first cell and run the first cell's
+    example: ms from the pointer move to the result, and how many runtime files were requested
+    before the pointer moved (0 when Python waits for intent)."""
+    requests.clear()
+    page.goto(url, wait_until="networkidle")
+    page.wait_for_timeout(1000)
+    before = sum(1 for request in requests if any(part in request for part in RUNTIME_FILES))
+    page.evaluate("window.__intentAt = performance.now()")
+    page.hover(".tc-cell[data-runnable] >> nth=0")
+    timings = page.evaluate("""async (code) => {
+        const out = await tinycnnSite.run(code);
+        if (out.error || !out.stdout.includes("-7")) throw new Error("unexpected output " + JSON.stringify(out));
+        return { result: performance.now() - window.__intentAt,
+                 bytecodeCache: tinycnnSite.info().bytecodeCache || "off" };
+    }""", FIRST_CELL)
+    timings["runtime_requests_before_intent"] = before
+    if timings["bytecodeCache"] != "off":
+        page.wait_for_function("tinycnnSite.timings().bytecodeSaved", timeout=120_000)
+    return timings
+
+
 def median_of(loads: List[Dict[str, float]], key: str) -> float:
     return statistics.median(load[key] for load in loads)
 
@@ -293,6 +317,9 @@ def main(argv=None) -> int:
     parser.add_argument("--batches", type=int, default=20, help="batches of 32 per timing (default 20)")
     parser.add_argument("--startup", type=int, default=3, help="cold and warm startups to time (default 3)")
     parser.add_argument("--startup-only", action="store_true", help="only time the startup")
+    parser.add_argument("--intent", type=int, default=0,
+                        help="cold and warm intent -> first result timings (default 0: none)")
+    parser.add_argument("--intent-only", action="store_true", help="only time intent -> first result")
     parser.add_argument("--kernels", action="store_true",
                         help="also time conv forward/backward formulations (einsum, tensordot, matmul)")
     parser.add_argument("--layers", action="store_true",
@@ -330,6 +357,35 @@ def main(argv=None) -> int:
 
             def context(**kwargs):
                 return watch(browser.new_context(**kwargs))
+
+            # ---------------------------------------------------------------- intent
+            if args.intent or args.intent_only:
+                rounds: Dict[str, List[Dict[str, float]]] = {"cold": [], "warm": []}
+                for _ in range(max(1, args.intent)):
+                    profile = tempfile.mkdtemp(prefix="tinycnn-bench-profile-")
+                    ctx = watch(playwright.chromium.launch_persistent_context(
+                        profile, executable_path=executable, args=CHROMIUM_ARGS))
+                    seen: List[str] = []
+                    ctx.on("request", lambda request: seen.append(request.url))
+                    page = ctx.new_page()
+                    page.set_default_timeout(180_000)
+                    rounds["cold"].append(intent_result_ms(page, page_url, seen))
+                    rounds["warm"].append(intent_result_ms(page, page_url, seen))
+                    ctx.close()
+                    shutil.rmtree(profile, ignore_errors=True)
+                results["intent_ms"] = {
+                    "cold_first_result": median_of(rounds["cold"], "result"),
+                    "warm_first_result": median_of(rounds["warm"], "result"),
+                    "runtime_requests_before_intent": max(item["runtime_requests_before_intent"]
+                                                          for item in rounds["cold"] + rounds["warm"]),
+                    "warm_bytecode_cache": [item["bytecodeCache"] for item in rounds["warm"]],
+                }
+                print("intent (pointer over the first cell -> first cell result): cold %.0f ms, warm %.0f ms"
+                      % (results["intent_ms"]["cold_first_result"], results["intent_ms"]["warm_first_result"]),
+                      flush=True)
+                if args.intent_only:
+                    browser.close()
+                    return finish(results, foreign, args)
 
             # ---------------------------------------------------------------- startup
             loads: Dict[str, List[Dict[str, float]]] = {
@@ -452,6 +508,14 @@ def finish(results, foreign: List[str], args) -> int:
     return 0
 
 
+def print_intent(intent) -> None:
+    print("Intent -> first result (pointer over the first cell, then the convolution example; medians): "
+          "cold %.0f ms, warm (returning reader) %.0f ms; runtime files requested before the intent: %d; "
+          "byte-code cache on the warm loads: %s"
+          % (intent["cold_first_result"], intent["warm_first_result"], intent["runtime_requests_before_intent"],
+             ", ".join(intent["warm_bytecode_cache"])))
+
+
 def print_startup(start) -> None:
     print("Startup, navigation -> first cell result (medians): cold %.0f ms (ready %.0f); warm, returning "
           "reader (persistent profile) %.0f ms (ready %.0f), target <= 3000 ms; the same without the "
@@ -468,6 +532,11 @@ def print_startup(start) -> None:
 
 
 def print_report(results) -> None:
+    if "intent_ms" in results:
+        print()
+        print_intent(results["intent_ms"])
+    if "startup_ms" not in results:
+        return
     start = results["startup_ms"]
     if "examples_per_second" not in results:
         print()

@@ -63,7 +63,7 @@ def fwd_shift_matmul(xp, w, rows, cols):
 
 
 def wide_columns(xp, k, rows, cols):
-    """tinycnn's browser im2col (tinycnn/functional/wide_rows.py): the batch's images side by side,
+    """tinycnn's browser im2col (tinycnn/fast/wide_rows.py): the batch's images side by side,
     no gap, in every row of a channels-first buffer, so that each row of the transposed im2col
     matrix (C*k*k, rows*N*cols) is one contiguous run; the cells that would read a neighbouring
     image instead of the zero padding are zeroed."""

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tinycnn.functional import convolution
+from tinycnn import fast
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,9 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(params=["blas", "axpy"])
 def conv_strategy(request, monkeypatch):
     """Run a test with each convolution formulation: "blas" (native default) and "axpy" (the
-    browser's default, see tinycnn/functional/_platform.py); both must match the oracles
+    browser's default, see tinycnn/fast/platform.py); both must match the oracles
     (PyTorch, finite differences)."""
-    monkeypatch.setattr(convolution, "CONV_STRATEGY", request.param)
+    monkeypatch.setattr(fast, "CONV_STRATEGY", request.param)
     return request.param
 
 

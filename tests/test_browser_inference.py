@@ -1,4 +1,4 @@
-"""The browser's inference path (tinycnn/browser_inference.py, tinycnn/functional/wide_rows.py).
+"""The browser's inference path (tinycnn/fast/browser_inference.py, tinycnn/fast/wide_rows.py).
 
 In the page ``Sequential.predict`` runs stride-1 convolutions, their activations and the max
 pooling after them in the "wide rows" layout. Here that path is switched on natively
@@ -17,8 +17,8 @@ except ImportError:  # Python 3.8 + NumPy 1.17 runs: collected, then deselected 
     torch = TF = None
 
 import tinycnn
-from tinycnn import browser_inference
-from tinycnn.functional import convolution, wide_rows
+from tinycnn import fast
+from tinycnn.fast import browser_inference, relu, wide_rows
 from tinycnn.layers import (
     AveragePooling2D,
     Conv2D,
@@ -28,13 +28,13 @@ from tinycnn.layers import (
     MaxPooling2D,
 )
 
-from test_torch_oracle import torch_avg_pool, torch_max_pool, torch_pad
+from oracles import torch_predict
 
 
 @pytest.fixture
 def browser_path(monkeypatch):
     """Switch the browser's formulation on and count the wide-rows convolutions it runs."""
-    monkeypatch.setattr(convolution, "CONV_STRATEGY", "axpy")
+    monkeypatch.setattr(fast, "CONV_STRATEGY", "axpy")
     calls = []
     original = wide_rows.conv2d
 
@@ -46,48 +46,8 @@ def browser_path(monkeypatch):
     return calls
 
 
-TORCH_ACTIVATIONS = {
-    "relu": lambda t: torch.relu(t),
-    "sigmoid": lambda t: torch.sigmoid(t),
-    "tanh": lambda t: torch.tanh(t),
-    "linear": lambda t: t,
-    "softmax": lambda t: torch.softmax(t, dim=1),
-}
-
-
-def torch_predict(model, x: np.ndarray) -> np.ndarray:
-    """The model's layers written with PyTorch ops on NCHW float64 tensors."""
-    h = torch.tensor(np.ascontiguousarray(x.transpose(0, 3, 1, 2)), dtype=torch.float64)
-    for layer in model.layers:
-        if isinstance(layer, Conv2D):
-            kernel = torch.tensor(layer.kernel.transpose(3, 2, 0, 1).astype(np.float64))
-            bias = None if layer.bias is None else torch.tensor(layer.bias.astype(np.float64))
-            h = TF.conv2d(torch_pad(h, layer.kernel_size, layer.strides, layer.padding), kernel,
-                          bias, stride=layer.strides)
-            h = TORCH_ACTIVATIONS[layer.activation.name](h)
-        elif isinstance(layer, MaxPooling2D):
-            h = torch_max_pool(h, layer.pool_size, layer.strides, layer.padding)
-        elif isinstance(layer, AveragePooling2D):
-            h = torch_avg_pool(h, layer.pool_size, layer.strides, layer.padding)
-        elif isinstance(layer, Flatten):
-            h = h.permute(0, 2, 3, 1).reshape(h.shape[0], -1)
-        elif isinstance(layer, Dense):
-            h = TF.linear(h, torch.tensor(layer.kernel.T.astype(np.float64)),
-                          torch.tensor(layer.bias.astype(np.float64)))
-            h = TORCH_ACTIVATIONS[layer.activation.name](h)
-        elif not isinstance(layer, Dropout):  # Dropout: identity at inference
-            raise AssertionError(f"no torch translation for {layer!r}")
-    out = h.numpy()
-    return out.transpose(0, 2, 3, 1) if out.ndim == 4 else out
-
-
 def lenet(dtype):
-    return [Conv2D(8, 5, padding="same", activation="relu", input_shape=(28, 28, 1), dtype=dtype),
-            MaxPooling2D(2, dtype=dtype),
-            Conv2D(16, 5, padding="same", activation="relu", dtype=dtype),
-            MaxPooling2D(2, dtype=dtype),
-            Flatten(dtype=dtype),
-            Dense(10, activation="softmax", dtype=dtype)]
+    return tinycnn.models.lenet(dtype=dtype).layers  # the benchmark model, from the model zoo
 
 
 MODELS = {
@@ -172,7 +132,7 @@ def test_training_and_layer_outputs_keep_the_layer_by_layer_path(browser_path):
 
 
 def test_not_used_natively():
-    assert convolution.CONV_STRATEGY == "blas" and not browser_inference.applies()
+    assert fast.CONV_STRATEGY == "blas" and not browser_inference.applies()
 
 
 # ----------------------------------------------------------------------------- hand-worked numbers
@@ -222,11 +182,10 @@ def test_max_pool_without_relu_keeps_negative_maxima():
 
 def test_relu_in_place_hand_worked():
     values = np.array([[[-0.0, -np.inf, 2.5, -3.0, 1e-45, np.inf]]], dtype=np.float32)
-    out = wide_rows.relu(wide_rows.WideRows(values.copy(), 1, 6, 6)).data
+    out = relu.relu_in_place_on_bits(values.copy())
     np.testing.assert_array_equal(out[0, 0], np.array([0, 0, 2.5, 0, 1e-45, np.inf], np.float32))
     assert not np.signbit(out).any()
-    with_nan = wide_rows.relu(wide_rows.WideRows(
-        np.array([[[np.nan, -1.0, 2.0]]], dtype=np.float32), 1, 3, 3)).data
+    with_nan = relu.relu_in_place_on_bits(np.array([[[np.nan, -1.0, 2.0]]], dtype=np.float32))
     assert np.isnan(with_nan[0, 0, 0]) and with_nan[0, 0, 1] == 0.0 and with_nan[0, 0, 2] == 2.0
 
 
@@ -236,7 +195,7 @@ def test_wide_rows_conv_hand_worked():
     window = np.array([[3, 1, 1], [1, 0, 7], [2, 3, 5]], dtype=np.float32)
     batch = np.stack([window, window[:, ::-1]])[..., None]  # (2, 3, 3, 1)
     kernel = np.array([[1, 0, -1]] * 3, dtype=np.float32)[:, :, None, None]
-    rows = wide_rows.conv2d(wide_rows.from_batch(batch), kernel, np.array([0.5], np.float32),
+    rows = wide_rows.conv2d(wide_rows.batch_to_planes(batch), kernel, np.array([0.5], np.float32),
                             "valid")
     np.testing.assert_array_equal(rows.to_batch().ravel(), [-7 + 0.5, 7 + 0.5])
 

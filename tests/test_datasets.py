@@ -117,6 +117,30 @@ def test_save_digits_npz_round_trips_through_load_digits(tmp_path, monkeypatch):
     np.testing.assert_array_equal(y, y_sk)
 
 
+def test_load_digits_without_sklearn_reads_the_copy_shipped_in_the_package(monkeypatch):
+    # A plain `pip install tinycnn` (no scikit-learn, no site) still has the digits: the package
+    # ships them. Oracle: the published first rows of digit 0 (as above) and the class counts
+    # of the UCI test set that scikit-learn bundles (178, 182, 177, 183, 181, 182, 181, 179, 174, 180).
+    _hide_sklearn(monkeypatch)
+    monkeypatch.delenv("TINYCNN_DATA", raising=False)
+    assert digits_module._PACKAGE_FILE.exists()
+    x, y = load_digits()
+    assert x.shape == (1797, 8, 8, 1) and x.dtype == np.float32 and y.dtype == np.intp
+    assert (x[0, 0, :, 0] * 16).tolist() == [0, 0, 5, 13, 9, 1, 0, 0]
+    assert (x[0, 1, :, 0] * 16).tolist() == [0, 0, 13, 15, 10, 15, 5, 0]
+    assert np.bincount(y).tolist() == [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
+
+
+@pytest.mark.sklearn
+def test_the_shipped_digits_are_scikit_learns(monkeypatch):
+    from sklearn.datasets import load_digits as sk_load_digits
+
+    bunch = sk_load_digits()
+    x, y = load_digits(path=digits_module._PACKAGE_FILE)
+    np.testing.assert_array_equal(x[..., 0] * 16, bunch.images)
+    np.testing.assert_array_equal(y, bunch.target)
+
+
 # ------------------------------------------------------------------------------ synthetic
 def test_stripes_are_what_their_labels_say():
     x, y = make_stripes(60, image_size=10, noise=0.0, seed=3)

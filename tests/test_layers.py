@@ -19,19 +19,15 @@ from tinycnn.layers import (
 
 
 def article_model():
-    return tinycnn.Sequential([
-        Conv2D(32, (3, 3), activation="relu", input_shape=(64, 64, 3)),
-        MaxPooling2D(pool_size=(2, 2)),
-        Conv2D(32, (3, 3), activation="relu"),
-        MaxPooling2D(pool_size=(2, 2)),
-        Flatten(),
-        Dense(128, activation="relu"),
-        Dense(1, activation="sigmoid"),
-    ])
+    return tinycnn.models.article_cnn()  # the model zoo's copy of the article's network
 
 
 def test_article_model_parameter_counts_and_shapes():
     model = article_model()
+    assert [type(layer).__name__ for layer in model.layers] == [
+        "Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Flatten", "Dense", "Dense"]
+    assert [getattr(layer, "activation", None) and layer.activation.name
+            for layer in model.layers] == ["relu", None, "relu", None, None, "relu", "sigmoid"]
     # 3*3*3*32 + 32 = 896; 3*3*32*32 + 32 = 9248; 14*14*32 = 6272 -> 6272*128 + 128 = 802944
     assert [layer.count_params() for layer in model.layers] == [896, 0, 9248, 0, 0, 802944, 129]
     assert model.count_params() == 813217

@@ -7,8 +7,11 @@ import pytest
 
 import tinycnn
 from tinycnn import callbacks, optimizers
+from tinycnn.functional import reference
 from tinycnn.layers import Conv2D, Dense, Flatten, MaxPooling2D
 from tinycnn.models import Sequential
+
+from oracles import reference_predict
 
 
 def small_model(seed=0, optimizer="sgd", loss="categorical_crossentropy", metrics=("accuracy",)):
@@ -44,17 +47,21 @@ def test_fit_returns_history_with_keras_keys_and_learns():
     assert m.history is history
 
 
-def test_evaluate_and_predict_agree_with_a_hand_computed_loss_and_accuracy():
+def test_evaluate_and_predict_agree_with_the_reference_loss_and_accuracy():
+    """The oracle: the model's weights run through tinycnn.functional.reference (plain NumPy,
+    itself checked against PyTorch), and the loss and accuracy worked out from its output."""
     m = small_model()
     x, y, labels = data(30)
+    expected = reference_predict(m, x)  # (30, 3) float64
+    loss = -np.mean(np.log(np.clip(expected[np.arange(30), labels], 1e-7, 1)))
+    accuracy = np.mean(expected.argmax(axis=1) == labels)
     p = m.predict(x, batch_size=7)  # batch size that does not divide the data
     assert p.shape == (30, 3) and p.dtype == np.float32
-    np.testing.assert_allclose(p.sum(axis=1), 1, rtol=1e-5)
-    loss = -np.mean(np.log(np.clip(p[np.arange(30), labels], 1e-7, 1)))
-    accuracy = np.mean(p.argmax(axis=1) == labels)
+    np.testing.assert_allclose(p, expected, rtol=1e-5, atol=1e-6)
     got_loss, got_accuracy = m.evaluate(x, y, batch_size=4)
     assert got_loss == pytest.approx(loss, rel=1e-5)
     assert got_accuracy == pytest.approx(accuracy)
+    # consistency checks: the other ways of running the model give the same numbers
     np.testing.assert_allclose(m(x), p, rtol=1e-6)
     np.testing.assert_allclose(m.predict(x[:1]), p[:1], rtol=1e-6)
 
@@ -274,8 +281,8 @@ def test_layer_outputs_give_every_feature_map():
     x, _, _ = data(5)
     outputs = m.layer_outputs(x)
     assert [o.shape for o in outputs] == [(5, 4, 4, 3), (5, 2, 2, 3), (5, 12), (5, 3)]
-    np.testing.assert_allclose(outputs[-1], m.predict(x), rtol=1e-6)
-    np.testing.assert_array_equal(outputs[1], tinycnn.functional.max_pool2d(outputs[0]))
+    np.testing.assert_allclose(outputs[-1], reference_predict(m, x), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(outputs[1], reference.max_pool2d(outputs[0]), rtol=1e-6)
     assert np.all(outputs[0] >= 0)  # after ReLU
 
 

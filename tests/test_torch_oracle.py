@@ -36,52 +36,17 @@ if torch is not None:
     torch.set_num_threads(1)
 
 
-# ----------------------------------------------------------------------------- helpers
-def to_nchw(x: np.ndarray, grad: bool = False) -> "torch.Tensor":
-    t = torch.tensor(np.ascontiguousarray(x.transpose(0, 3, 1, 2)), dtype=torch.float64)
-    return t.requires_grad_(grad)
-
-
-def from_nchw(t: "torch.Tensor") -> np.ndarray:
-    return t.detach().numpy().transpose(0, 2, 3, 1)
-
-
-def tf_same_pads(size: int, window: int, stride: int):
-    """Keras/TensorFlow 'same' padding along one axis: (before, after), extra cell after."""
-    out = -(-size // stride)
-    total = max((out - 1) * stride + window - size, 0)
-    return total // 2, total - total // 2
-
-
-def torch_pad(t, window, strides, padding, value=0.0):
-    """Pad an NCHW tensor the TF way (no-op for 'valid')."""
-    if padding == "valid":
-        return t
-    top, bottom = tf_same_pads(t.shape[2], window[0], strides[0])
-    left, right = tf_same_pads(t.shape[3], window[1], strides[1])
-    return TF.pad(t, (left, right, top, bottom), value=value)
-
-
-def close(actual, expected, rtol=1e-9, atol=1e-10):
-    np.testing.assert_allclose(np.asarray(actual, dtype=np.float64),
-                               np.asarray(expected, dtype=np.float64), rtol=rtol, atol=atol)
-
-
-CONV_CASES = [
-    # (N, H, W, C, F, kernel, strides, padding)
-    (2, 7, 7, 1, 3, (3, 3), (1, 1), "valid"),
-    (3, 8, 9, 2, 4, (3, 2), (1, 1), "same"),
-    (2, 9, 8, 3, 5, (4, 4), (2, 2), "same"),  # even kernel: asymmetric padding
-    (1, 10, 11, 4, 2, (5, 3), (3, 2), "same"),
-    (2, 11, 10, 3, 6, (3, 5), (2, 3), "valid"),
-    (4, 6, 6, 8, 16, (5, 5), (1, 1), "same"),
-    (2, 5, 5, 2, 3, (5, 5), (1, 1), "valid"),  # kernel as large as the input: one output cell
-    (1, 13, 7, 1, 1, (2, 2), (3, 3), "same"),
-    (3, 4, 1, 2, 3, (5, 5), (1, 1), "same"),  # image narrower than the padding on one side
-    (2, 2, 3, 1, 2, (4, 6), (1, 1), "same"),  # even kernel wider than the image
-    (3, 3, 2, 2, 2, (3, 7), (1, 1), "same"),  # kernel reaching past the image on both sides
-]
-
+from oracles import (  # noqa: E402
+    CONV_CASES,
+    POOL_CASES,
+    TORCH_ACTIVATIONS,
+    close,
+    from_nchw,
+    to_nchw,
+    torch_avg_pool,
+    torch_max_pool,
+    torch_pad,
+)
 
 def random_conv_case(case, seed):
     n, h, w, c, f, kernel, strides, padding = case
@@ -140,31 +105,6 @@ def test_conv_matrix_input_matches_torch(conv_strategy):
 
 
 # ----------------------------------------------------------------------------- pooling
-POOL_CASES = [
-    # (N, H, W, C, pool, strides, padding)
-    (2, 8, 8, 3, (2, 2), None, "valid"),
-    (2, 7, 9, 2, (2, 2), None, "valid"),  # odd sizes: the last row/col is dropped
-    (2, 7, 9, 2, (2, 2), None, "same"),  # ... or padded (bottom/right)
-    (3, 9, 10, 4, (3, 3), (2, 2), "same"),  # overlapping windows
-    (1, 10, 7, 2, (3, 2), (1, 2), "valid"),
-    (2, 5, 6, 1, (2, 3), (3, 1), "same"),
-    (2, 6, 6, 5, (3, 3), (1, 1), "same"),
-]
-
-
-def torch_max_pool(tx, pool, strides, padding):
-    return TF.max_pool2d(torch_pad(tx, pool, strides, padding, value=-np.inf), pool, strides)
-
-
-def torch_avg_pool(tx, pool, strides, padding):
-    """Average of the *real* cells of each window: window sums of x over window sums of ones."""
-    ones = torch.ones_like(tx)
-    sums = TF.avg_pool2d(torch_pad(tx, pool, strides, padding), pool, strides, divisor_override=1)
-    counts = TF.avg_pool2d(torch_pad(ones, pool, strides, padding), pool, strides,
-                           divisor_override=1)
-    return sums / counts
-
-
 @pytest.mark.parametrize("kind", ["max", "avg"])
 @pytest.mark.parametrize("case", POOL_CASES)
 def test_pooling_forward_and_backward_match_torch(kind, case):
@@ -200,8 +140,8 @@ def test_non_finite_gradients_flow_only_where_torch_sends_them(in_browser, monke
     """ReLU and max pooling pass an inf or NaN gradient on only where it flows (the positive
     inputs, the window's winner) and give exactly 0 elsewhere, as PyTorch does -- with both of
     keep_where's formulations (native, and the one Pyodide runs)."""
-    from tinycnn.functional import _platform
-    monkeypatch.setattr(_platform, "IN_BROWSER", in_browser)
+    from tinycnn.fast import platform
+    monkeypatch.setattr(platform, "IN_BROWSER", in_browser)
     rng = np.random.default_rng(12)
     x = rng.permutation(np.arange(-8.0, 8.0)).reshape(1, 4, 4, 1)  # distinct values
     grad_out = np.full((1, 4, 4, 1), np.inf)
@@ -231,16 +171,6 @@ def test_functional_pooling_float32_matches_torch(kind):
 
 
 # ----------------------------------------------------------------------------- dense, activations
-TORCH_ACTIVATIONS = {
-    "relu": lambda z: torch.relu(z),
-    "sigmoid": lambda z: torch.sigmoid(z),
-    "tanh": lambda z: torch.tanh(z),
-    "softmax": lambda z: torch.softmax(z, dim=-1),
-    "linear": lambda z: z,
-    None: lambda z: z,
-}
-
-
 @pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh", "softmax", "linear", None])
 def test_dense_forward_and_backward_match_torch(activation):
     rng = np.random.default_rng(5)

@@ -43,44 +43,27 @@ class CLIError(ValueError):
 
 # ---------------------------------------------------------------------------------- models
 def build_model(name: str, input_shape: Sequence[int], num_classes: int) -> "tinycnn.Sequential":
-    """Build a named architecture for the given input shape and number of classes.
+    """Build a named architecture of the model zoo for the given input shape and classes.
 
-    ``article``: the article's network (Conv2D 32@3x3 relu, MaxPooling 2x2, Conv2D 32@3x3 relu,
-    MaxPooling 2x2, Flatten, Dense 128 relu, output). ``small``: Conv2D 8@3x3 'same' relu,
-    MaxPooling 2x2, Flatten, output; quick on 8x8 digits. The output is Dense(1, sigmoid) for two
-    classes, else Dense(num_classes, softmax).
+    ``article``: :func:`tinycnn.models.article_cnn`, the article's network. ``small``:
+    :func:`tinycnn.models.small_cnn`, one convolution and pooling, quick on 8x8 digits. The
+    output is Dense(1, sigmoid) for two classes, else Dense(num_classes, softmax).
     """
-    from tinycnn.layers import Conv2D, Dense, Flatten, MaxPooling2D
+    from tinycnn import zoo
 
+    builders = {"article": zoo.article_cnn, "small": zoo.small_cnn}
+    if name not in builders:
+        raise CLIError(f"unknown model {name!r}; choose from {', '.join(MODELS)}")
     shape = tuple(int(size) for size in input_shape)
     if len(shape) != 3 or min(shape) < 1:
         raise CLIError(f"input shape must be rows,cols,channels, got {input_shape}")
     if num_classes < 2:
         raise CLIError(f"need at least 2 classes, got {num_classes}")
-    output = (Dense(1, activation="sigmoid") if num_classes == 2
-              else Dense(num_classes, activation="softmax"))
-    if name == "article":
-        if min(shape[:2]) < 10:
-            raise CLIError(f"model 'article' needs images of at least 10x10 pixels (two 3x3 "
-                           f"convolutions and two 2x2 poolings), got {shape[0]}x{shape[1]}; "
-                           f"use --model small or a larger --image-size")
-        layers = [Conv2D(32, (3, 3), activation="relu", input_shape=shape),
-                  MaxPooling2D(pool_size=(2, 2)),
-                  Conv2D(32, (3, 3), activation="relu"),
-                  MaxPooling2D(pool_size=(2, 2)),
-                  Flatten(),
-                  Dense(128, activation="relu"),
-                  output]
-    elif name == "small":
-        if min(shape[:2]) < 2:
-            raise CLIError(f"model 'small' needs images of at least 2x2 pixels, got {shape}")
-        layers = [Conv2D(8, (3, 3), padding="same", activation="relu", input_shape=shape),
-                  MaxPooling2D(pool_size=(2, 2)),
-                  Flatten(),
-                  output]
-    else:
-        raise CLIError(f"unknown model {name!r}; choose from {', '.join(MODELS)}")
-    return tinycnn.Sequential(layers)
+    try:
+        return builders[name](shape, classes=num_classes)
+    except ValueError as error:  # an image too small for the model
+        hint = "; use --model small or a larger --image-size" if name == "article" else ""
+        raise CLIError(f"model {name!r}: {error}{hint}") from None
 
 
 def compile_model(model: "tinycnn.Sequential", num_classes: int, optimizer: str = "adam",

@@ -7,8 +7,18 @@
  * page bar (Run all, Stop, loading status), and runs the code in a Web Worker with Pyodide
  * (docs/javascripts/tinycnn-worker.js) against the tinycnn wheel built from the checkout.
  *
- * Page API (documented in docs/in-browser.md): window.tinycnnSite = {ready, run, stop, runAll, info}.
- * Options, set before this script loads: window.tinycnnSiteOptions = {runtimeURL, warmup, bytecodeCache}.
+ * Page API (documented in docs/in-browser.md): window.tinycnnSite = {ready, loadPython, run, stop, runAll,
+ * info, state, timings, downloadSize}. Events on document: tinycnn:runtime-loading, tinycnn:runtime-ready.
+ * Options, set before this script loads: window.tinycnnSiteOptions = {runtimeURL, bytecodeCache}.
+ *
+ * Python on intent: nothing of the runtime (Pyodide, NumPy, the wheel, the data) and not the editor
+ * (CodeMirror, ~420 kB) is fetched until something asks for Python: Run, Run all, loadPython() or
+ * ready(). docs/javascripts/intent.js decides when the reader has shown intent (pointer, focus or
+ * touch on a cell or a demo, "Load Python now", the remembered preference) and calls loadPython().
+ * Until then the cells show the build's highlighted code and outputs; only the small runtime.json
+ * (sizes and versions for the page bar) is read.
+ * tinycnnSite.cells() lists the page's cells; every change of a cell's code (typing, Reset,
+ * setCode) fires "tinycnn:cell-change" on document, detail {index}.
  */
 (function () {
   "use strict";
@@ -16,7 +26,7 @@
 
   const script = document.currentScript;
   const SITE_ROOT = new URL("../", script ? script.src : location.href).href;
-  const OPTIONS = window.tinycnnSiteOptions || {};
+  const OPTIONS = window.tinycnnSiteOptions = window.tinycnnSiteOptions || {};
   const STOPPED_RESET =
     "Stopped. The Python runtime was restarted, so the variables of this page were reset: " +
     "run the cells above again before this one.";
@@ -38,6 +48,10 @@
     if (!bytes) return "";
     if (bytes >= 1e6) return (bytes / 1e6).toFixed(1) + " MB";
     return Math.max(1, Math.round(bytes / 1e3)) + " kB";
+  }
+
+  function announce(name, detail) {  // tinycnn:runtime-loading / -ready, for other scripts (offline cache)
+    document.dispatchEvent(new CustomEvent("tinycnn:" + name, { detail }));
   }
 
   function withSize(text, bytes) {
@@ -109,6 +123,7 @@
       this.state = "loading";
       this.stage = { stage: "runtime", bytes: null };
       renderStatus();
+      announce("runtime-loading", {});
       let m;
       try {
         m = await manifest();
@@ -167,6 +182,7 @@
             this.stage = null;
             this.info = message.info;
             renderStatus();
+            announce("runtime-ready", { info: this.info });
             resolve(this.info);
           } else if (message.type === "failed" && message.kind === "needs-module-worker" && !moduleWorker) {
             worker.terminate();
@@ -324,14 +340,18 @@
       }
       return kernel.busy() ? "Python is running…" : "Python is ready: edit and run any cell.";
     }
-    let total = 0;
-    if (m && !OPTIONS.runtimeURL) {
-      const sizes = m.runtime.sizes || {};
-      total = (sizes.runtime || 0) + (sizes.numpy || 0) + (m.wheelSize || 0);
-    }
+    const total = m ? downloadBytes(m) : 0;
     const restarted = kernel.resets ? "Python was restarted (variables reset). " : "";
     return restarted + `${version} runs in your browser: press Run on a cell` +
       (total ? ` (the first run downloads ${formatBytes(total)})` : "") + ".";
+  }
+
+  /** Bytes the first load downloads (runtime, NumPy, wheel, data); 0 when the runtime is elsewhere. */
+  function downloadBytes(m) {
+    if (OPTIONS.runtimeURL) return 0;
+    const sizes = m.runtime.sizes || {};
+    return (sizes.runtime || 0) + (sizes.numpy || 0) + (m.wheelSize || 0) +
+      (m.data || []).reduce((sum, item) => sum + (item.size || 0), 0);
   }
 
   let manifestCache = null;
@@ -361,7 +381,7 @@
     const status = el("span", { class: "tc-status", role: "status", "aria-live": "polite" });
     const progress = el("progress", { class: "tc-progress", max: "3", value: "0", "aria-label": "Loading Python" });
     const version = el("span", { class: "tc-version", title: "The versions running in this page" });
-    runAllButton.addEventListener("click", () => { runAll().catch(() => {}); });
+    runAllButton.addEventListener("click", () => { loadPython(); runAll().catch(() => {}); });
     stopButton.addEventListener("click", () => kernel.stop());
     root.append(runAllButton, stopButton, status, progress, version);
     firstCell.parentNode.insertBefore(root, firstCell);
@@ -390,7 +410,7 @@
     cell.stop.disabled = true;
     cell.origin = el("span", { class: "tc-origin" }, "Output computed when the site was built");
     toolbar.append(cell.run, cell.stop, cell.reset, cell.copy, cell.origin);
-    cell.run.addEventListener("click", () => { runCell(cell).catch(() => {}); });
+    cell.run.addEventListener("click", () => { loadPython(); runCell(cell).catch(() => {}); });
     cell.stop.addEventListener("click", () => kernel.stop());
     cell.reset.addEventListener("click", () => setCode(cell, cell.source));
     cell.copy.addEventListener("click", () => copyCode(cell));
@@ -410,12 +430,18 @@
   function getCode(cell) {
     if (cell.editor) return cell.editor.getValue();
     if (cell.textarea) return cell.textarea.value;
-    return cell.source;
+    return cell.pending != null ? cell.pending : cell.source;
   }
 
   function setCode(cell, code) {
     if (cell.editor) cell.editor.setValue(code);
     else if (cell.textarea) cell.textarea.value = code;
+    else cell.pending = code;  // the editor is not there yet: it starts with this code
+    codeChanged(cell);
+  }
+
+  function codeChanged(cell) {
+    document.dispatchEvent(new CustomEvent("tinycnn:cell-change", { detail: { index: cells.indexOf(cell) } }));
   }
 
   async function copyCode(cell) {
@@ -436,9 +462,18 @@
     setTimeout(() => { cell.copy.textContent = "Copy"; }, 1500);
   }
 
+  let hintCount = 0;
+
   function attachEditor(cell, CodeMirror) {
     const highlight = cell.root.querySelector(".highlight");
+    const hadFocus = !!highlight && highlight.contains(document.activeElement);  // keyboard reader on the code
     const holder = el("div", { class: "tc-editor" });
+    // Leaving the editor is discoverable: Tab indents inside it, so while it has the focus the
+    // toolbar says how to get out (and the editor's input is described by that text).
+    const hint = el("span", { class: "tc-editor-hint", id: `tc-editor-hint-${++hintCount}` });
+    hint.append(el("kbd", {}, "Esc"), " then ", el("kbd", {}, "Tab"), " leaves the editor");
+    cell.toolbar.insertBefore(hint, cell.origin);
+    const editing = (on) => cell.root.classList.toggle("tc-editing", on);
     const keys = {
       "Shift-Enter": () => { runCell(cell).catch(() => {}); },
       "Ctrl-Enter": () => { runCell(cell).catch(() => {}); },
@@ -453,9 +488,10 @@
     };
     if (highlight) highlight.replaceWith(holder);
     else cell.root.insertBefore(holder, cell.toolbar);
+    const initial = getCode(cell);
     if (CodeMirror) {
       cell.editor = CodeMirror(holder, {
-        value: cell.source,
+        value: initial,
         mode: "python",
         lineNumbers: true,
         indentUnit: 4,
@@ -464,11 +500,19 @@
         extraKeys: keys,
         screenReaderLabel: `Code of cell ${cell.number}. Shift+Enter runs it, Escape leaves the editor.`,
       });
+      cell.editor.getInputField().setAttribute("aria-describedby", hint.id);
+      cell.editor.on("focus", () => editing(true));
+      cell.editor.on("blur", () => editing(false));
+      if (hadFocus) cell.editor.focus();
+      cell.editor.on("changes", (cm, changes) => {
+        if (changes.some((change) => change.origin !== "setValue")) codeChanged(cell);
+      });
     } else {  // the editor could not be loaded: a plain text area still lets the reader edit and run
       const area = el("textarea", { class: "tc-plain-editor", spellcheck: "false",
         "aria-label": `Code of cell ${cell.number}. Shift+Enter runs it, Escape leaves the editor.` });
-      area.value = cell.source;
-      area.rows = Math.min(30, cell.source.split("\n").length + 1);
+      area.value = initial;
+      area.rows = Math.min(30, initial.split("\n").length + 1);
+      area.addEventListener("input", () => codeChanged(cell));
       area.addEventListener("keydown", (event) => {
         if (event.key === "Enter" && (event.shiftKey || event.ctrlKey || event.metaKey)) {
           event.preventDefault();
@@ -478,8 +522,12 @@
           cell.run.focus();
         }
       });
+      area.setAttribute("aria-describedby", hint.id);
+      area.addEventListener("focus", () => editing(true));
+      area.addEventListener("blur", () => editing(false));
       holder.appendChild(area);
       cell.textarea = area;
+      if (hadFocus) area.focus();
     }
     cell.root.classList.add("tc-enhanced");
   }
@@ -596,28 +644,50 @@
     pageBar = buildPageBar(roots[0]);
     renderStatus();
     manifest().then((m) => { manifestCache = m; renderStatus(); }).catch(() => {});
-    const current = cells;
+    if (editorsWanted) showEditors();  // the reader showed intent earlier in this visit
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Python on intent: the editor and the runtime load only when asked for (see the header)
+  // ------------------------------------------------------------------------------------------
+  let editorsWanted = false;
+
+  /** Replaces the highlighted code of this page's cells by editors (CodeMirror is fetched once). */
+  function showEditors() {
+    editorsWanted = true;
+    const waiting = cells.filter((cell) => !cell.editorRequested);
+    if (!waiting.length) return;
+    waiting.forEach((cell) => { cell.editorRequested = true; });
     loadEditor()
       .catch(() => null)
       .then(async (CodeMirror) => {
         // One editor per task: building them all at once blocked the page for ~0.2 s, and a Web
         // Worker created meanwhile (Python's) cannot start until the page's thread is free.
-        for (const cell of current) {
+        for (const cell of waiting) {
           attachEditor(cell, CodeMirror);
           await new Promise((resolve) => setTimeout(resolve, 0));
         }
       });
-    const warm = OPTIONS.warmup !== false &&
-      !(navigator.connection && navigator.connection.saveData);
-    if (warm && kernel.state === "idle") {
-      const idle = window.requestIdleCallback || ((fn) => setTimeout(fn, 1500));
-      idle(() => { if (kernel.state === "idle") kernel.ensure().catch(() => {}); }, { timeout: 4000 });
-    }
+  }
+
+  /** Intent: show the editors and load Python (idempotent). Resolves with info(), rejects when
+   *  Python cannot be loaded (callers that do not wait for it need not catch). */
+  function loadPython() {
+    showEditors();
+    const ready = kernel.ensure().then(() => window.tinycnnSite.info());
+    ready.catch(() => {});
+    return ready;
   }
 
   window.tinycnnSite = {
-    /** Promise: loads Python, NumPy and tinycnn; resolves with info(). */
-    ready: () => kernel.ensure().then(() => window.tinycnnSite.info()),
+    /** Promise: loads Python, NumPy and tinycnn (and the editors); resolves with info(). */
+    ready: loadPython,
+    /** The reader's intent (docs/javascripts/intent.js): the same as ready(), for callers that do
+     *  not wait (starts loading; the page bar shows the progress and any failure). */
+    loadPython,
+    /** Promise of the bytes the first load downloads (Pyodide, NumPy, tinycnn and its data), from
+     *  the site's runtime.json; 0 when the runtime comes from another site (runtimeURL). */
+    downloadSize: () => manifest().then(downloadBytes),
     /** Promise of {stdout, stderr, result, error, images}: runs code in this page's namespace. */
     run: (code) => enqueue(() => kernel.exec(String(code), namespaceKey(), "<run>")).then(publicOutput),
     /** Stops the running code (and cancels queued runs). */
@@ -633,6 +703,13 @@
         tinycnn: i.tinycnn || (manifestCache ? manifestCache.tinycnn : null),
         bytecodeCache: i.bytecodeCache || null };
     },
+    /** The page's runnable cells, in order: [{index, root, code(), setCode(text), original}]
+     *  (original: the source the site was built with; setCode works before the editor exists). */
+    cells: () => cells.map((cell, index) => ({
+      index, root: cell.root, original: cell.source,
+      code: () => getCode(cell), setCode: (text) => setCode(cell, String(text)) })),
+    /** DOM helper for the site's scripts: element(tag, {attribute: value}, text). */
+    element: el,
     /** State of the runtime: "idle" | "loading" | "ready" | "failed". */
     state: () => kernel.state,
     /** When each loading step happened, in ms since navigation: {start, spawn, runtime, numpy, tinycnn,

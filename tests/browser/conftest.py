@@ -31,10 +31,12 @@ LOAD_TIMEOUT_MS = 90_000
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
-    """Serve several folders under URL prefixes, optionally cross-origin isolated."""
+    """Serve several folders under URL prefixes, optionally cross-origin isolated, optionally
+    answering a missing path with a 404 page (as GitHub Pages serves the site's 404.html)."""
 
     mounts: Dict[str, Path] = {}
     isolated = False
+    not_found: Optional[Path] = None
 
     def translate_path(self, path: str) -> str:
         url_path = urlsplit(path).path
@@ -52,6 +54,16 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
         super().end_headers()
 
+    def send_error(self, code, message=None, explain=None):
+        if code != 404 or self.not_found is None or not self.not_found.exists():
+            return super().send_error(code, message, explain)
+        body = self.not_found.read_bytes()
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def log_message(self, *args) -> None:  # keep test output readable
         pass
 
@@ -59,8 +71,9 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 class SiteServer:
     """A threaded HTTP server on 127.0.0.1 serving ``mounts`` (URL prefix -> folder)."""
 
-    def __init__(self, mounts: Dict[str, Path], isolated: bool = False) -> None:
-        handler = type("Handler", (_Handler,), {"mounts": dict(mounts), "isolated": isolated})
+    def __init__(self, mounts: Dict[str, Path], isolated: bool = False, not_found: Optional[Path] = None) -> None:
+        handler = type("Handler", (_Handler,), {"mounts": dict(mounts), "isolated": isolated,
+                                                "not_found": not_found})
         handler.extensions_map = dict(http.server.SimpleHTTPRequestHandler.extensions_map)
         handler.extensions_map.update({".wasm": "application/wasm", ".js": "text/javascript",
                                        ".mjs": "text/javascript", ".data": "application/octet-stream"})
@@ -137,11 +150,12 @@ class RecordedPage:
 
 @pytest.fixture()
 def new_page(browser) -> Iterator[object]:
-    """Factory: ``new_page(init_script=None, viewport=None)`` -> RecordedPage (closed after the test)."""
+    """Factory: ``new_page(init_script=None, viewport=None, **context_options)`` -> RecordedPage
+    (closed after the test); ``context_options`` go to ``browser.new_context`` (e.g. has_touch)."""
     opened: List[RecordedPage] = []
 
-    def make(init_script: Optional[str] = None, viewport: Optional[dict] = None) -> RecordedPage:
-        context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900})
+    def make(init_script: Optional[str] = None, viewport: Optional[dict] = None, **options) -> RecordedPage:
+        context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900}, **options)
         if init_script:
             context.add_init_script(init_script)
         page = context.new_page()

@@ -22,16 +22,22 @@ ACCURACY_BAR = 0.95
 TRAINING_SECONDS = 60.0
 
 
-def _open(new_page, site_url: str, path: str, width: int = 1280, scheme: str = "light"):
+def _open(new_page, site_url: str, path: str, width: int = 1280, scheme: str = "light", use: str = None):
+    """Open a page; with ``use`` (a demo's selector), point at that demo, as a reader who is about to
+    use it: that is the intent that loads Python (the demos compute nothing before)."""
     recorded = new_page(viewport={"width": width, "height": 1000})
     recorded.page.emulate_media(color_scheme=scheme)
     recorded.page.goto(site_url + path)
+    if use:
+        recorded.page.locator(use + " .tcd-status").wait_for(state="attached")
+        recorded.page.hover(use, position={"x": 5, "y": 5})
     return recorded
 
 
 def _open_demo(new_page, site_url: str, path: str, demo: str, **view):
-    """Open ``path`` (``view``: width, scheme) and wait until ``demo`` is computed: (recorded, page)."""
-    recorded = _open(new_page, site_url, path, **view)
+    """Open ``path`` (``view``: width, scheme), point at ``demo`` (the reader's intent: Python loads)
+    and wait until it is computed: (recorded, page)."""
+    recorded = _open(new_page, site_url, path, use=demo, **view)
     _wait_status(recorded.page, demo)
     return recorded, recorded.page
 

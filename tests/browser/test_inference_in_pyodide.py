@@ -1,7 +1,7 @@
 """The browser's inference path, run where it is meant to run: Pyodide 0.17 (NumPy 1.17.5, wasm32).
 
 ``Sequential.predict`` in the page uses the "wide rows" layout and the integer-view ReLU /
-max-pooling (tinycnn/browser_inference.py). The weights and inputs are made here, the page
+max-pooling (tinycnn/fast/browser_inference.py). The weights and inputs are made here, the page
 predicts with this checkout's tinycnn, and the result is compared with the same network written
 in PyTorch ops natively.
 """
@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests"))  # the PyTorch translation of a model lives there
+sys.path.insert(0, str(ROOT / "tests"))  # tests/oracles.py: the PyTorch translation of a model
 
-from test_browser_inference import torch_predict  # noqa: E402
+from oracles import torch_predict  # noqa: E402
 from .test_data_in_pyodide import run_in_bare_pyodide  # noqa: E402
 
 import tinycnn  # noqa: E402
@@ -31,8 +31,7 @@ zipfile.ZipFile(io.BytesIO(base64.b64decode(ZIP_B64))).extractall("/lib/tinycnn_
 sys.path.insert(0, "/lib/tinycnn_checkout")
 import numpy as np
 import tinycnn
-from tinycnn import browser_inference
-from tinycnn.functional import wide_rows
+from tinycnn.fast import browser_inference, wide_rows
 from tinycnn.layers import *  # the model specs below name the layers
 
 assert browser_inference.applies()  # in Pyodide: the wide-rows path is the default

@@ -27,7 +27,7 @@ def runnable_pages(site: Path) -> List[str]:
     """URL paths (relative to the site root) of every page with a runnable cell."""
     pages = []
     for html in sorted(site.rglob("index.html")):
-        if "data-runnable" in html.read_text(encoding="utf-8"):
+        if '<div class="tc-cell" data-runnable' in html.read_text(encoding="utf-8"):  # not the docs' mention
             folder = html.parent.relative_to(site).as_posix()
             pages.append("" if folder == "." else folder + "/")
     return pages
@@ -45,7 +45,8 @@ def status_text(page) -> str:
 
 
 def wait_for_editors(page) -> None:
-    """The page builds one editor per task (so that Python's worker can start meanwhile)."""
+    """The page builds one editor per task (so that Python's worker can start meanwhile), once the
+    reader showed intent (the tests call tinycnnSite.loadPython() or point at a cell first)."""
     page.wait_for_function(
         "document.querySelectorAll('.tc-cell[data-runnable]').length > 0 && "
         "document.querySelectorAll('.tc-cell[data-runnable]:not(.tc-enhanced)').length === 0")
@@ -59,6 +60,10 @@ def test_cells_are_enhanced_with_editor_buttons_and_build_outputs(built_site, si
     cells = page.locator(".tc-cell[data-runnable]")
     count = cells.count()
     assert count > 0
+    # The version of tinycnn that the page runs is the checkout's (shown before loading, too).
+    page.wait_for_function("document.querySelector('.tc-pagebar .tc-version').textContent !== ''")
+    assert page.locator(".tc-version").inner_text() == "tinycnn %s" % tinycnn.__version__
+    cells.nth(0).hover()    # the reader's intent: the editors and Python load
     wait_for_editors(page)  # the editor replaced the highlighted code
     first = cells.nth(0)
     for label in ("Run", "Stop", "Reset", "Copy"):
@@ -70,9 +75,6 @@ def test_cells_are_enhanced_with_editor_buttons_and_build_outputs(built_site, si
     source = json.loads(first.locator("script.tc-source").text_content())
     assert page.evaluate("(el) => el.querySelector('.CodeMirror').CodeMirror.getValue()",
                          first.element_handle()) == source
-    # The version of tinycnn that the page runs is the checkout's (shown before and after loading).
-    page.wait_for_function("document.querySelector('.tc-pagebar .tc-version').textContent !== ''")
-    assert "tinycnn %s" % tinycnn.__version__ in page.locator(".tc-version").inner_text()
     page.evaluate("tinycnnSite.ready()")
     assert page.locator(".tc-version").inner_text() == (
         "tinycnn %s · Python 3.8.2 · NumPy 1.17.5 · Pyodide 0.17.0" % tinycnn.__version__)
@@ -118,6 +120,7 @@ def test_page_bar_keeps_its_height_while_python_loads(built_site, site_url, new_
 def test_cell_run_button_keyboard_reset_and_shared_state(built_site, site_url, new_page):
     page = new_page().page
     page.goto(site_url + first_page(built_site))
+    page.evaluate("tinycnnSite.loadPython()")
     wait_for_editors(page)
     cells = page.locator(".tc-cell[data-runnable]")
     first, second = cells.nth(0), cells.nth(1 if cells.count() > 1 else 0)
@@ -152,8 +155,8 @@ def test_output_is_shown_live_while_a_cell_runs(built_site, site_url, new_page):
     page = new_page().page
     page.goto(site_url + first_page(built_site))
     first = page.locator(".tc-cell[data-runnable]").nth(0)
-    wait_for_editors(page)
     page.evaluate("tinycnnSite.ready()")
+    wait_for_editors(page)
     code = ("import time\nfor step in range(1, 4):\n    print('\\rstep', step, end='')\n"
             "    start = time.time()\n    while time.time() - start < 1.0:\n        pass\nprint()\n'done'")
     page.evaluate("(args) => args[0].querySelector('.CodeMirror').CodeMirror.setValue(args[1])",
@@ -175,6 +178,7 @@ def test_exception_shows_traceback_and_page_keeps_working(built_site, site_url, 
     page = new_page().page
     page.goto(site_url + first_page(built_site))
     first = page.locator(".tc-cell[data-runnable]").nth(0)
+    page.evaluate("tinycnnSite.loadPython()")
     wait_for_editors(page)
     page.evaluate("(el) => el.querySelector('.CodeMirror').CodeMirror.setValue("
                   "'def f(x):\\n    return x / 0\\n\\nf(1)')", first.element_handle())
@@ -192,8 +196,8 @@ def test_exception_shows_traceback_and_page_keeps_working(built_site, site_url, 
 
 def _start_infinite_loop(page):
     first = page.locator(".tc-cell[data-runnable]").nth(0)
-    wait_for_editors(page)
     page.evaluate("tinycnnSite.ready()")
+    wait_for_editors(page)
     page.evaluate("tinycnnSite.run('kept = 123')")
     page.evaluate("(el) => el.querySelector('.CodeMirror').CodeMirror.setValue('while True:\\n    pass')",
                   first.element_handle())

@@ -6,7 +6,8 @@ Where the numbers come from, in this order:
 2. scikit-learn's bundled copy (``sklearn.datasets.load_digits``), when scikit-learn imports;
 3. ``$TINYCNN_DATA/digits.npz`` (the tutorial site writes this file next to its pages so the
    very same call works in the browser, where scikit-learn is not loaded);
-4. ``tinycnn/datasets/data/digits.npz`` inside the installed package, when present.
+4. ``tinycnn/datasets/data/digits.npz``, the copy shipped inside the package (about 45 kB,
+   written by :func:`save_digits_npz`), so that a plain ``pip install tinycnn`` has the digits.
 
 A ``digits.npz`` file holds two arrays: ``x`` with the pixel values (shape ``(n_ex, 8, 8)``,
 ``(n_ex, 64)`` or ``(n_ex, 8, 8, 1)``), either the raw counts 0..16 (any dtype; divided by 16)
@@ -89,8 +90,8 @@ def load_digits(path: Optional[PathLike] = None) -> Tuple[np.ndarray, np.ndarray
     path : str or Path, optional
         A ``digits.npz`` file (arrays ``x``: raw values 0..16 or floats in [0, 1], ``y``:
         labels). Without it the
-        data comes from scikit-learn, else ``$TINYCNN_DATA/digits.npz``, else a copy shipped
-        inside the package (see the module docstring).
+        data comes from scikit-learn, else ``$TINYCNN_DATA/digits.npz``, else the copy shipped
+        inside the package (see the module docstring): it works without scikit-learn.
 
     Returns
     -------

@@ -7,7 +7,8 @@ input ``z`` or output ``a`` makes the derivative simplest is used). Look one up 
 
 The public functions (``relu(x)``, ...) check their input like every tinycnn entry point, then
 call the unchecked math (``_relu``, ...), which the layers use directly on arrays they have
-already checked.
+already checked. ReLU's math lives in :mod:`tinycnn.fast.relu` (one place for every ReLU of
+tinycnn); :mod:`tinycnn.functional.reference` has the plain definitions.
 """
 from __future__ import annotations
 
@@ -16,58 +17,14 @@ from typing import Callable, Dict, NamedTuple, Optional, Union
 import numpy as np
 
 from .._checks import as_float_array
-from ._platform import keep_where
+from ..fast.relu import relu as _relu
+from ..fast.relu import relu_backward as _relu_backward
+from ..fast.relu import relu_in_place as _relu_in_place
 
 
 def relu(x):
     """Rectified linear unit: ``max(x, 0)`` element-wise."""
     return _relu(as_float_array(x, "x"))
-
-
-def _relu(x):
-    return _relu_in_place(np.array(x))
-
-
-def _relu_in_place(x):
-    # max(x, 0) written over x (a layer's own fresh pre-activation: saves a new array; the
-    # backward pass needs only the sign of z, and relu(z) > 0 exactly where z > 0).
-    # NaN stays NaN and -inf gives 0, as in PyTorch; "+= 0.0" turns -0.0 into +0.0 (NumPy
-    # versions differ in which zero np.maximum returns for max(-0.0, 0)).
-    np.maximum(x, 0, out=x)
-    x += 0.0
-    return x
-
-
-def _has_no_nan(x) -> bool:
-    """True when ``x`` holds no NaN (nor inf), i.e. its sum is finite: one fast pass. (A finite
-    array whose sum overflows answers False, which only sends callers to their exact slow path.)"""
-    with np.errstate(over="ignore", invalid="ignore"):
-        return bool(np.isfinite(x.sum()))
-
-
-def _integer_view(x):
-    """The same memory as signed integers of the same size (float32 -> int32)."""
-    return x.view(np.dtype("i%d" % x.dtype.itemsize))
-
-
-def _relu_in_place_on_bits(x):
-    """:func:`_relu_in_place`, computed on the floats' bit patterns as integers when ``x`` holds
-    no NaN: the same numbers, ~7x faster in Pyodide, whose NumPy compares integers much faster
-    than floats (measured: np.maximum 0.9 ns per int32, 6 ns per float32).
-
-    Why it is exact: read as a signed integer, a float >= +0.0 keeps its order and every negative
-    float (and -0.0) has the sign bit set, i.e. is a negative integer. So ``max(bits, 0)`` keeps
-    every number >= 0 and gives the bits 0 (= +0.0) for the rest, -inf included. A NaN may carry
-    either sign, so with a NaN in ``x`` the float path runs instead."""
-    if not _has_no_nan(x):
-        return _relu_in_place(x)
-    bits = _integer_view(x)
-    np.maximum(bits, 0, out=bits)
-    return x
-
-
-def _relu_backward(grad, z, a):
-    return keep_where(z > 0, grad)  # slope 1 where the input was positive, else exactly 0
 
 
 def sigmoid(x):

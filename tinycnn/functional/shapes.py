@@ -27,7 +27,7 @@ def to_batch(x, name: str = "x") -> Tuple[np.ndarray, int]:
     raise ValueError(f"{name} must have 2, 3 or 4 dimensions {_MEANING}, got shape {array.shape}")
 
 
-def from_batch(batch: np.ndarray, rank: int) -> np.ndarray:
+def to_rank(batch: np.ndarray, rank: int) -> np.ndarray:
     """Undo :func:`to_batch`: ``(N, H, W, C)`` back to rank 2, 3 or 4."""
     if rank == 2:
         return batch[0, :, :, 0] if batch.shape[3] == 1 else batch[0]

@@ -223,9 +223,19 @@
 
   let lastError = null;
 
+  /** Resolves once the page loads Python: a demo computes (and downloads) nothing before the reader
+   *  shows intent (docs/javascripts/intent.js: pointer, focus or touch on the demo, Run, "Load
+   *  Python now", the remembered preference). */
+  function pythonWanted(site) {
+    if (site.state() !== "idle") return Promise.resolve();
+    return new Promise((resolve) => document.addEventListener("tinycnn:runtime-loading", resolve, { once: true }));
+  }
+
   /** Run `call` (Python expression using `_demo`) and return the JSON value it produced. */
   async function python(call) {
-    const [site, source] = await Promise.all([waitForSite(10000), demoSource()]);
+    const site = await waitForSite(10000);
+    await pythonWanted(site);
+    const source = await demoSource();
     await site.ready();
     const code =
       'if "tinycnn_demos" not in __import__("sys").modules:\n' +
@@ -244,6 +254,12 @@
     }
     const lines = (output.stdout || "").trim().split("\n");
     return JSON.parse(lines[lines.length - 1]);
+  }
+
+  /** What an output still to come says: Python may not be loaded yet (it loads on intent). */
+  function pendingText() {
+    const site = window.tinycnnSite;
+    return site && site.state && site.state() === "ready" ? "computing…" : "waiting for Python…";
   }
 
   function assetURL(path) { return SITE_ROOT + path; }
@@ -284,6 +300,12 @@
       set(text, kind) { node.textContent = text; node.dataset.kind = kind || ""; },
       loading() {
         const state = window.tinycnnSite && window.tinycnnSite.state ? window.tinycnnSite.state() : "idle";
+        if (state === "idle") {  // Python on intent: nothing is loaded until the reader uses the demo
+          this.set("Point at, touch or focus this demo to load Python and compute it in your browser.", "waiting");
+          const update = () => { if (node.dataset.kind === "waiting") this.loading(); };
+          document.addEventListener("tinycnn:runtime-loading", update, { once: true });
+          return;
+        }
         this.set(state === "ready" ? "Computing in your browser…"
           : "Loading Python (Pyodide, NumPy and tinycnn) in your browser…", "busy");
       },
@@ -325,7 +347,7 @@
 
   window.tinycnnDemos = {
     SITE_ROOT, el, id, select, radios, button, inputOutputPanels, fmt, term, diverging, grey, sequential, css, ink, range,
-    scaleFor, paint, theme, py, python, assetURL, fetchJSON, fetchBase64, status, register,
+    scaleFor, paint, theme, py, python, pendingText, assetURL, fetchJSON, fetchBase64, status, register,
     get lastError() { return lastError; },
   };
 })();

@@ -243,7 +243,7 @@
       const result = state.result;
       const win = windowOf(state.position);
       if (!result) {
-        outputPanel.appendChild(el("div", { class: "tcd-placeholder" }, "computing…"));
+        outputPanel.appendChild(el("div", { class: "tcd-placeholder" }, D.pendingText()));
         outputCaption.textContent = `feature map ${outRows}×${outCols}`;
         return;
       }

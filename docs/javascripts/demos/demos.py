@@ -23,14 +23,9 @@ from tinycnn.functional import avg_pool2d, conv2d, max_pool2d, relu
 
 #: The digit model of the training dashboard and of the draw-a-digit demo.
 DIGITS_MODEL_SOURCE = '''\
-model = Sequential([
-    Conv2D(8, (3, 3), padding="same", activation="relu", input_shape=(8, 8, 1)),
-    MaxPooling2D((2, 2)),
-    Conv2D(16, (3, 3), padding="same", activation="relu"),
-    MaxPooling2D((2, 2)),
-    Flatten(),
-    Dense(10, activation="softmax"),
-])
+# tinycnn.models.lenet: Conv2D(8, 3x3, "same", relu) -> MaxPooling2D(2)
+#   -> Conv2D(16, 3x3, "same", relu) -> MaxPooling2D(2) -> Flatten -> Dense(10, softmax)
+model = lenet(input_shape=(8, 8, 1), classes=10, kernel_size=3)
 model.compile(optimizer=Adam(learning_rate=learning_rate),
               loss="sparse_categorical_crossentropy", metrics=["accuracy"])'''
 
@@ -133,14 +128,12 @@ def load_digit_data(x: Optional[np.ndarray] = None, y: Optional[np.ndarray] = No
 def build_digits_model(learning_rate: float = DIGITS_DEFAULTS["learning_rate"],
                        seed: int = DIGITS_DEFAULTS["seed"]):
     """The small CNN of the dashboard (see ``DIGITS_MODEL_SOURCE``), compiled, seeded."""
-    from tinycnn.layers import Conv2D, Dense, Flatten, MaxPooling2D
-    from tinycnn.models import Sequential
+    from tinycnn.models import lenet
     from tinycnn.optimizers import Adam
     from tinycnn.utils import set_random_seed
 
     set_random_seed(int(seed))
-    scope = {"Sequential": Sequential, "Conv2D": Conv2D, "MaxPooling2D": MaxPooling2D,
-             "Flatten": Flatten, "Dense": Dense, "Adam": Adam, "learning_rate": float(learning_rate)}
+    scope = {"lenet": lenet, "Adam": Adam, "learning_rate": float(learning_rate)}
     exec(DIGITS_MODEL_SOURCE, scope)
     return scope["model"]
 
@@ -336,14 +329,9 @@ def sample_digit(index: int) -> str:
 # 5. Architecture view: the article's model
 # ------------------------------------------------------------------------------------------------
 ARTICLE_MODEL_SOURCE = '''\
-model = Sequential()
-model.add(Conv2D(32, (3, 3), input_shape=(64, 64, 3), activation="relu"))
-model.add(MaxPooling2D(pool_size=(2, 2)))
-model.add(Conv2D(32, (3, 3), activation="relu"))
-model.add(MaxPooling2D(pool_size=(2, 2)))
-model.add(Flatten())
-model.add(Dense(units=128, activation="relu"))
-model.add(Dense(units=1, activation="sigmoid"))
+# tinycnn.models.article_cnn: Conv2D(32, 3x3, relu) -> MaxPooling2D(2) -> Conv2D(32, 3x3, relu)
+#   -> MaxPooling2D(2) -> Flatten -> Dense(128, relu) -> Dense(1, sigmoid)
+model = article_cnn(input_shape=(64, 64, 3))
 model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])'''
 
 _article = None
@@ -353,7 +341,13 @@ _activations: Dict[str, List[np.ndarray]] = {}
 def article_model():
     global _article
     if _article is None:
-        _article = _model_from_source(ARTICLE_MODEL_SOURCE, seed=0)
+        from tinycnn.models import article_cnn
+        from tinycnn.utils import set_random_seed
+
+        set_random_seed(0)
+        scope = {"article_cnn": article_cnn}
+        exec(ARTICLE_MODEL_SOURCE, scope)
+        _article = scope["model"]
     return _article
 
 

@@ -100,7 +100,7 @@
     function renderOutput() {
       outputPanel.textContent = "";
       if (!state.result) {
-        outputPanel.appendChild(el("div", { class: "tcd-placeholder" }, "computing…"));
+        outputPanel.appendChild(el("div", { class: "tcd-placeholder" }, D.pendingText()));
         outputCaption.textContent = "pooled";
         return;
       }

@@ -1,10 +1,12 @@
 """The "wide rows" layout: the browser's fast path for convolutions (and conv -> ReLU -> max-pool).
 
-Same math as :mod:`~tinycnn.functional.convolution` and :mod:`~tinycnn.functional.pooling`, in a
-memory layout chosen for NumPy without BLAS (Pyodide, see :mod:`tinycnn.functional._platform`).
-:func:`tinycnn.browser_inference.predict` uses it for ``Sequential.predict`` when
-``CONV_STRATEGY == "axpy"``; in training, the convolution's forward pass builds its im2col matrix
-with :func:`conv2d_with_columns` and the layers pass ordinary ``(N, H, W, C)`` arrays.
+Same math as :func:`tinycnn.functional.reference.conv2d` and
+:func:`~tinycnn.functional.reference.max_pool2d` (``tests/test_fast_vs_reference.py``), in a
+memory layout chosen for NumPy without BLAS (Pyodide, see :mod:`tinycnn.fast.platform`).
+:func:`tinycnn.fast.browser_inference.predict` uses it for ``Sequential.predict`` when
+``CONV_STRATEGY == "axpy"``; in training, the convolution's forward pass
+(:mod:`tinycnn.fast.axpy`) builds its im2col matrix with :func:`conv2d_with_columns` and the
+layers pass ordinary ``(N, H, W, C)`` arrays.
 
 The layout
 ----------
@@ -32,7 +34,7 @@ Why
 * **ReLU and max pooling** on float numbers are ~7x slower in Pyodide's NumPy than on integers
   (measured: ``np.maximum`` 6 ns per float32, 0.9 ns per int32). For IEEE floats that are not
   NaN, comparing the bit patterns as signed integers orders every number ``>= +0`` correctly and
-  puts every negative number (and ``-0.0``) below them. So ``relu(max(window))`` -- the same as
+  puts every negative number (and ``-0.0``) below them (:mod:`tinycnn.fast.relu`). So ``relu(max(window))`` -- the same as
   ``max(relu(window))``, what the model asks for -- can be computed exactly on the integer view:
   if the window's largest number is ``>= 0`` the integer maximum finds it; if every number is
   negative the integer maximum is some negative number, and ReLU turns it into ``+0.0`` anyway.
@@ -48,7 +50,8 @@ from typing import NamedTuple, Optional, Tuple
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from . import activations, windows
+from ..functional import windows
+from .relu import has_no_nan, integer_view, relu_in_place
 
 
 class WideRows(NamedTuple):
@@ -77,15 +80,16 @@ class WideRows(NamedTuple):
         return np.ascontiguousarray(self.planes.transpose(2, 1, 3, 0))
 
 
-def from_batch(x: np.ndarray) -> np.ndarray:
-    """The ``(C, H, N, W)`` view of a batch ``(N, H, W, C)`` that :func:`conv2d` takes."""
+def batch_to_planes(x: np.ndarray) -> np.ndarray:
+    """The ``(C, H, N, W)`` view of a batch ``(N, H, W, C)`` that :func:`conv2d` takes (no copy;
+    :meth:`WideRows.to_batch` goes the other way)."""
     return x.transpose(3, 1, 0, 2)
 
 
 def conv2d(planes: np.ndarray, kernel: np.ndarray, bias: Optional[np.ndarray], padding: str,
            step_multiple: int = 1) -> WideRows:
     """Stride-1 convolution of ``planes`` ``(C, H, N, W)`` (any strides, e.g. a
-    :attr:`WideRows.planes` view or :func:`from_batch`), before any activation.
+    :attr:`WideRows.planes` view or :func:`batch_to_planes`), before any activation.
 
     Parameters
     ----------
@@ -147,12 +151,6 @@ def conv2d_with_columns(planes: np.ndarray, kernel: np.ndarray, bias: Optional[n
     return WideRows(out.reshape(filters, out_h, row), n, out_w, step), windows_view
 
 
-def relu(rows: WideRows) -> WideRows:
-    """ReLU in place, ``max(0, z)`` (``+0.0`` for negative numbers and ``-0.0``; NaN stays NaN)."""
-    activations._relu_in_place_on_bits(rows.data)
-    return rows
-
-
 def max_pool(rows: WideRows, pool: Tuple[int, int], relu_after: bool = False) -> WideRows:
     """Max pooling with windows of ``pool`` ``(ph, pw)``, strides = pool, ``"valid"``.
 
@@ -168,15 +166,15 @@ def max_pool(rows: WideRows, pool: Tuple[int, int], relu_after: bool = False) ->
         raise ValueError(f"step {rows.step} is not a multiple of the pool width {p_w}")
     data = rows.data
     out_h = data.shape[1] // p_h
-    fast = relu_after and activations._has_no_nan(data)  # see the module docstring
-    values = activations._integer_view(data) if fast else data
+    fast = relu_after and has_no_nan(data)  # see the module docstring
+    values = integer_view(data) if fast else data
     # the largest of each window's rows (long contiguous rows), then of its columns
     row_max = _largest([values[:, i : out_h * p_h : p_h, :] for i in range(p_h)])
     out = _largest([row_max[:, :, j::p_w] for j in range(p_w)])
     if relu_after and fast:  # still the integer view, NaN already ruled out: max(bits, 0)
         np.maximum(out, 0, out=out)
     elif relu_after:
-        activations._relu_in_place(out)
+        relu_in_place(out)
     return WideRows(out.view(data.dtype), rows.images, rows.width // p_w, rows.step // p_w)
 
 
