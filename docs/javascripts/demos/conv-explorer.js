@@ -73,6 +73,22 @@
     const paddingField = D.select("Padding", [["valid", "valid (none)"], ["same", "same (zeros)"]], "valid");
     root.appendChild(el("div", { class: "tcd-controls" }, inputField.root, presetField.root, strideField.root,
       paddingField.root));
+    // the reader's own image: decoded in the browser (own-images.js), grey, 64x64 like the photo
+    if (D.images) {
+      const own = D.images.picker({ label: "Your own image (stays in your browser)", onFiles: async ([file]) => {
+        status.set("Decoding your image in your browser…", "busy");
+        try {
+          const image = await D.images.readImage(file, { size: 64, fit: "square" });
+          state.own = image.grey.map((row) => row.map((v) => Math.round(v * 100) / 100));
+          if (!inputField.select.querySelector("option[value='own']")) {
+            inputField.select.appendChild(el("option", { value: "own" }, "Your image (64×64)"));
+          }
+          inputField.select.value = "own";
+          setInput("own");
+        } catch (error) { status.set(error.message, "error"); }
+      } });
+      root.appendChild(el("div", { class: "tcd-controls" }, own.root));
+    }
 
     // 3x3 editable kernel
     const kernelInputs = [];
@@ -419,6 +435,7 @@
       if (kind === "article") state.image = ARTICLE.map((r) => r.slice());
       else if (kind === "shapes") state.image = shapes();
       else if (kind === "draw") state.image = state.drawn.map((r) => r.slice());
+      else if (kind === "own") state.image = state.own;
       else if (kind === "photo") {
         if (!state.photo) {
           try {

@@ -452,6 +452,20 @@ def article_model():
     return _article
 
 
+def _model_from_source(source: str, seed: int):
+    """Run an article-style model ``source`` (Sequential, Conv2D, MaxPooling2D, Flatten, Dense)
+    with the random seed ``seed``; returns its ``model``."""
+    from tinycnn.layers import Conv2D, Dense, Flatten, MaxPooling2D
+    from tinycnn.models import Sequential
+    from tinycnn.utils import set_random_seed
+
+    set_random_seed(seed)
+    scope = {"Sequential": Sequential, "Conv2D": Conv2D, "MaxPooling2D": MaxPooling2D,
+             "Flatten": Flatten, "Dense": Dense}
+    exec(source, scope)
+    return scope["model"]
+
+
 def article_summary() -> str:
     model = article_model()
     lines: List[str] = []
@@ -503,3 +517,160 @@ def article_activations(input_name: str, stage: int, image: Optional[Sequence] =
     if stage == len(outputs) - 1:
         result["value"] = round(float(outputs[stage].ravel()[0]), 4)
     return _dumps(result)
+
+
+# ------------------------------------------------------------------------------------------------
+# 6. The article's task on the reader's own photos (keras-program page, own-photos.js)
+# ------------------------------------------------------------------------------------------------
+#: Photos are downsized by the browser to this square size (the article uses 64x64; 32x32 with the
+#: smaller model below trains in about a minute in Pyodide, the article's model would take minutes).
+PHOTOS_SIZE = 32
+#: Per-class limits: fewer is too little to learn from, more would not fit the page's memory budget.
+PHOTOS_MIN, PHOTOS_MAX = 5, 500
+
+#: The article's layer sequence (two convolution + pooling blocks, a hidden Dense layer, one sigmoid
+#: unit, Adam, binary cross-entropy), with fewer filters and units and 32x32 inputs.
+PHOTOS_MODEL_SOURCE = '''\
+model = Sequential()
+model.add(Conv2D(16, (3, 3), input_shape=(32, 32, 3), activation="relu"))
+model.add(MaxPooling2D(pool_size=(2, 2)))
+model.add(Conv2D(32, (3, 3), activation="relu"))
+model.add(MaxPooling2D(pool_size=(2, 2)))
+model.add(Flatten())
+model.add(Dense(units=64, activation="relu"))
+model.add(Dense(units=1, activation="sigmoid"))
+model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])'''
+
+#: The article's augmentation, as in its program.
+PHOTOS_AUGMENTATION = {"rescale": 1. / 255, "shear_range": 0.2, "zoom_range": 0.2,
+                       "horizontal_flip": True}
+
+_photos: Dict[int, List[np.ndarray]] = {0: [], 1: []}
+_photo_trainer = None
+
+
+def _decode_photos(pixels_base64: str, count: int, size: int = PHOTOS_SIZE) -> np.ndarray:
+    """``count`` RGB photos of ``size`` x ``size`` sent by the page as base64 bytes (uint8)."""
+    data = np.frombuffer(base64.b64decode(pixels_base64), dtype=np.uint8)
+    expected = int(count) * size * size * 3
+    if data.size != expected:
+        raise ValueError(f"expected {count} photos of {size}x{size}x3 = {expected} bytes, got {data.size}")
+    return data.reshape(int(count), size, size, 3)
+
+
+def photos_reset() -> str:
+    global _photo_trainer
+    _photos[0], _photos[1] = [], []
+    _photo_trainer = None
+    return _dumps({"ok": True})
+
+
+def photos_add(label: int, pixels_base64: str, count: int) -> str:
+    """Add ``count`` photos of class ``label`` (0 or 1); returns the photos per class so far."""
+    if label not in (0, 1):
+        raise ValueError(f"label must be 0 or 1, got {label!r}")
+    if sum(len(a) for a in _photos[label]) + int(count) > PHOTOS_MAX:
+        raise ValueError(f"at most {PHOTOS_MAX} photos per class")
+    _photos[label].append(_decode_photos(pixels_base64, count))
+    return _dumps({"counts": [sum(len(a) for a in _photos[k]) for k in (0, 1)]})
+
+
+def build_photos_model(seed: int = 0):
+    return _model_from_source(PHOTOS_MODEL_SOURCE, seed)
+
+
+def split_photos(counts: Sequence[int], validation: float = 0.2, seed: int = 0):
+    """Indices ``(train, validation)`` per class: a stratified split, at least one photo of each
+    class in each part."""
+    rng = np.random.RandomState(seed)
+    train, held = [], []
+    for label, n in enumerate(counts):
+        order = rng.permutation(int(n))
+        k = min(max(1, int(round(validation * n))), int(n) - 1)
+        held.append((label, order[:k]))
+        train.append((label, order[k:]))
+    return train, held
+
+
+class PhotoTrainer:
+    """Trains the photos model a few batches at a time with the article's augmentation."""
+
+    def __init__(self, x0: np.ndarray, x1: np.ndarray, epochs: int = 15, batch_size: int = 8,
+                 seed: int = 0) -> None:
+        from tinycnn.preprocessing.image import ImageDataGenerator
+
+        counts = [len(x0), len(x1)]
+        if min(counts) < PHOTOS_MIN:
+            raise ValueError(f"each class needs at least {PHOTOS_MIN} photos, got {counts[0]} and {counts[1]}")
+        train, held = split_photos(counts, 0.2, seed)
+        xs = (x0, x1)
+        self.x = np.concatenate([xs[k][i] for k, i in train]).astype(np.float32)
+        self.y = np.concatenate([np.full(len(i), k, dtype=np.float32) for k, i in train])
+        self.x_val = np.concatenate([xs[k][i] for k, i in held]).astype(np.float32) / 255
+        self.y_val = np.concatenate([np.full(len(i), k, dtype=np.float32) for k, i in held])
+        self.model = build_photos_model(seed)
+        self.augment = ImageDataGenerator(**PHOTOS_AUGMENTATION)
+        self.flow = self.augment.flow(self.x, self.y, batch_size=batch_size, seed=seed)
+        self.batches = len(self.flow)
+        self.epochs = int(epochs)
+        self.epoch = 0
+        self.batch = 0
+        self.seconds = 0.0
+        self.history: Dict[str, List[float]] = {"loss": [], "accuracy": [], "val_loss": [], "val_accuracy": []}
+        self.sums = [0.0, 0.0, 0]
+
+    @property
+    def done(self) -> bool:
+        return self.epoch >= self.epochs
+
+    def step(self, seconds: float = 0.5) -> Dict:
+        started = time.time()
+        while not self.done:
+            xb, yb = self.flow[self.batch]
+            loss, accuracy = self.model.train_on_batch(xb, yb)
+            self.sums[0] += float(loss) * len(yb)
+            self.sums[1] += float(accuracy) * len(yb)
+            self.sums[2] += len(yb)
+            self.batch += 1
+            if self.batch == self.batches:
+                val_loss, val_accuracy = self.model.evaluate(self.x_val, self.y_val, batch_size=64)
+                self.history["loss"].append(round(self.sums[0] / self.sums[2], 4))
+                self.history["accuracy"].append(round(self.sums[1] / self.sums[2], 4))
+                self.history["val_loss"].append(round(float(val_loss), 4))
+                self.history["val_accuracy"].append(round(float(val_accuracy), 4))
+                self.sums = [0.0, 0.0, 0]
+                self.epoch += 1
+                self.batch = 0
+                self.flow.on_epoch_end()
+                break
+            if time.time() - started >= seconds:
+                break
+        self.seconds += time.time() - started
+        return self.state()
+
+    def state(self) -> Dict:
+        return {"epoch": self.epoch, "epochs": self.epochs, "batch": self.batch, "batches": self.batches,
+                "history": self.history, "done": self.done, "seconds": round(self.seconds, 2),
+                "train_size": int(len(self.x)), "val_size": int(len(self.x_val))}
+
+
+def photos_start(epochs: int = 15, seed: int = 0) -> str:
+    global _photo_trainer
+    x0 = np.concatenate(_photos[0]) if _photos[0] else np.zeros((0, PHOTOS_SIZE, PHOTOS_SIZE, 3), np.uint8)
+    x1 = np.concatenate(_photos[1]) if _photos[1] else np.zeros((0, PHOTOS_SIZE, PHOTOS_SIZE, 3), np.uint8)
+    _photo_trainer = PhotoTrainer(x0, x1, epochs=epochs, seed=seed)
+    return _dumps({"params": int(_photo_trainer.model.count_params()), "state": _photo_trainer.state()})
+
+
+def photos_step(seconds: float = 0.5) -> str:
+    if _photo_trainer is None:
+        raise ValueError("no training in progress: press Train")
+    return _dumps(_photo_trainer.step(seconds))
+
+
+def photos_predict(pixels_base64: str) -> str:
+    """Probability that one photo (base64 RGB bytes, 32x32) is of class 1, from the trained model."""
+    if _photo_trainer is None:
+        raise ValueError("train the model first")
+    x = _decode_photos(pixels_base64, 1).astype(np.float32) / 255
+    return _dumps({"p1": round(float(_photo_trainer.model.predict(x).ravel()[0]), 4)})

@@ -194,6 +194,32 @@
       } catch (error) { status.error(error); }
     });
 
+    // An image of a digit (own-images.js decodes it in the browser): drawn on the pad as light ink
+    // on black (a dark digit on light paper is inverted), then cropped and averaged to 8x8 like a drawing.
+    if (D.images) {
+      const own = D.images.picker({ label: "Or use an image of a digit", onFiles: async ([file]) => {
+        try {
+          const image = await D.images.readImage(file, { size: SIZE, fit: "square" });
+          const values = image.grey.flat();
+          const mean = values.reduce((a, b) => a + b, 0) / values.length;
+          const ink = values.map((v) => (mean > 0.5 ? 1 - v : v));
+          const low = Math.min(...ink); const high = Math.max(...ink);
+          if (high - low < 0.1) throw new Error(`"${file.name}" is almost one flat colour: no digit found in it.`);
+          resetPad();
+          const pixels = ctx.createImageData(SIZE, SIZE);
+          ink.forEach((v, k) => {
+            const g = Math.round(255 * Math.max(0, (v - low) / (high - low) - 0.2) / 0.8);
+            pixels.data[4 * k] = g; pixels.data[4 * k + 1] = g; pixels.data[4 * k + 2] = g; pixels.data[4 * k + 3] = 255;
+          });
+          ctx.putImageData(pixels, 0, 0);
+          const digit = toDigit(pad);
+          if (!digit) throw new Error(`"${file.name}": no digit found in it.`);
+          predict(digit, `your image "${file.name}"`);
+        } catch (error) { status.set(error.message, "error"); }
+      } });
+      root.insertBefore(el("div", { class: "tcd-controls" }, own.root), status.node);
+    }
+
     model.onChange(() => { if (state.pixels) predict(state.pixels); });
 
     // "Use my model": the file goes to the page's Python, which opens it with load_model
