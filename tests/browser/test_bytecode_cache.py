@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .test_runtime import CONVOLUTION_EXAMPLE, first_page
+from .pages import CONVOLUTION_EXAMPLE, first_page
 
 pytestmark = pytest.mark.browser
 

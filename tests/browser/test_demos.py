@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from .pages import open_page, wait_status
 
 pytestmark = pytest.mark.browser
 
@@ -23,35 +24,16 @@ ACCURACY_BAR = 0.95
 TRAINING_SECONDS = 60.0
 
 
-def _open(new_page, site_url: str, path: str, width: int = 1280, scheme: str = "light", use: str = None):
-    """Open a page; with ``use`` (a demo's selector), point at that demo, as a reader who is about to
-    use it: that is the intent that loads Python (the demos compute nothing before)."""
-    recorded = new_page(viewport={"width": width, "height": 1000})
-    recorded.page.emulate_media(color_scheme=scheme)
-    recorded.page.goto(site_url + path)
-    if use:
-        recorded.page.locator(use + " .tcd-status").wait_for(state="attached")
-        recorded.page.hover(use, position={"x": 5, "y": 5})
-    return recorded
 
 
 def _open_demo(new_page, site_url: str, path: str, demo: str, **view):
     """Open ``path`` (``view``: width, scheme), point at ``demo`` (the reader's intent: Python loads)
     and wait until it is computed: (recorded, page)."""
-    recorded = _open(new_page, site_url, path, use=demo, **view)
-    _wait_status(recorded.page, demo)
+    recorded = open_page(new_page, site_url, path, use=demo, **view)
+    wait_status(recorded.page, demo)
     return recorded, recorded.page
 
 
-def _wait_status(page, demo: str, timeout: float = 90_000) -> str:
-    """Wait until the demo's status line says it finished (ok) or failed (error); return its text."""
-    page.wait_for_function(
-        """(sel) => { const s = document.querySelector(sel + ' .tcd-status');
-                      return s && (s.dataset.kind === 'ok' || s.dataset.kind === 'error'); }""",
-        arg=demo, timeout=timeout)
-    text = page.inner_text(demo + " .tcd-status")
-    assert page.get_attribute(demo + " .tcd-status", "data-kind") == "ok", text
-    return text
 
 
 def _choose(page, demo: str, **choices: str) -> None:
@@ -63,7 +45,7 @@ def _choose(page, demo: str, **choices: str) -> None:
         else:
             page.select_option(demo + " .tcd-controls label:has-text('%s') select" % label.replace("_", " "), value)
     page.wait_for_timeout(200)
-    _wait_status(page, demo)
+    wait_status(page, demo)
 
 
 def _grid(page, selector: str) -> np.ndarray:
@@ -170,7 +152,7 @@ def test_pooling_explorer_real_feature_map_at_phone_width(new_page, site_url):
 
 
 def test_training_dashboard_reaches_the_bar_and_stays_responsive(new_page, site_url):
-    recorded = _open(new_page, site_url, "training/")
+    recorded = open_page(new_page, site_url, "training/")
     page = recorded.page
     demo = "#training-demo"
     page.wait_for_function("window.tinycnnSite !== undefined")
@@ -231,7 +213,7 @@ def _stroke(page, points) -> None:
 
 @pytest.mark.parametrize("width", [1280, 390])
 def test_drawing_a_clear_digit_gets_predicted(new_page, site_url, width):
-    recorded = _open(new_page, site_url, "training/", width=width, scheme="light" if width > 400 else "dark")
+    recorded = open_page(new_page, site_url, "training/", width=width, scheme="light" if width > 400 else "dark")
     page = recorded.page
     demo = "#draw-digit-demo"
     page.locator(demo).scroll_into_view_if_needed()
@@ -243,7 +225,7 @@ def test_drawing_a_clear_digit_gets_predicted(new_page, site_url, width):
         page.click(demo + " button:has-text('Clear')")
         _stroke(page, points)
         page.wait_for_selector(demo + "[data-prediction]")
-        _wait_status(page, demo)
+        wait_status(page, demo)
         assert page.get_attribute(demo, "data-prediction") == label
         probabilities = json.loads(page.get_attribute(demo, "data-probabilities"))
         assert len(probabilities) == 10 and abs(sum(probabilities) - 1) < 1e-3
@@ -267,7 +249,7 @@ def test_drawing_a_clear_digit_gets_predicted(new_page, site_url, width):
         page.keyboard.press("ArrowDown")         # a vertical bar: a one
     page.keyboard.press("Space")                 # pen up
     page.wait_for_selector(demo + "[data-prediction]")
-    _wait_status(page, demo)
+    wait_status(page, demo)
     assert page.get_attribute(demo, "data-prediction") == "1"
     assert recorded.foreign_requests() == []
 

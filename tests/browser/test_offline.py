@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from .test_runtime import CONVOLUTION_EXAMPLE, _start_infinite_loop, first_page, wait_for_editors
+from .pages import CONVOLUTION_EXAMPLE, start_infinite_loop, first_page, wait_for_editors
 
 pytestmark = pytest.mark.browser
 
@@ -186,7 +186,7 @@ def test_stop_on_a_second_visit_interrupts_and_keeps_variables(built_site, serve
     wait_controlled(page)
     page.reload()
     assert page.evaluate("crossOriginIsolated") is True
-    first = _start_infinite_loop(page)  # defines kept = 123, then runs `while True: pass`, Stop
+    first = start_infinite_loop(page)  # defines kept = 123, then runs `while True: pass`, Stop
     assert "KeyboardInterrupt" in first.locator(".tc-output .tc-error").inner_text()
     assert page.evaluate("tinycnnSite.run('kept + 1')")["result"] == "124"
     assert recorded.foreign_requests() == []
@@ -351,7 +351,7 @@ def test_a_runtime_from_another_origin_under_isolation(built_site, serve, new_pa
         return
     assert page.evaluate("tinycnnSite.ready()")["pyodide"] == "0.17.0"
     assert any(url.startswith(cdn.url + "pyodide/") for url in recorded.requests)
-    first = _start_infinite_loop(page)
+    first = start_infinite_loop(page)
     assert "KeyboardInterrupt" in first.locator(".tc-output .tc-error").inner_text()
     assert page.evaluate("tinycnnSite.run('kept + 1')")["result"] == "124"
     # The worker keeps only the site's own files, never the CDN's.

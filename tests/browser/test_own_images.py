@@ -11,12 +11,11 @@ import os
 
 import numpy as np
 import pytest
+from PIL import Image, ImageDraw
 
-from .test_demos import _open, _wait_status
+from .pages import open_page, wait_status
 
 pytestmark = [pytest.mark.browser, pytest.mark.image]
-Image = pytest.importorskip("PIL.Image")
-ImageDraw = pytest.importorskip("PIL.ImageDraw")
 
 CONV = "#convolution-demo"
 PHOTOS = "#own-photos-demo"
@@ -35,8 +34,8 @@ def _file(name: str, data: bytes, mime: str = "image/png") -> dict:
 
 def _open_demo(new_page, site_url: str, path: str, demo: str):
     """Open the page and wait (generously: Pyodide boots first) until the demo has computed."""
-    recorded = _open(new_page, site_url, path)
-    _wait_status(recorded.page, demo, timeout=300_000)
+    recorded = open_page(new_page, site_url, path)
+    wait_status(recorded.page, demo, timeout=300_000)
     return recorded, recorded.page
 
 
@@ -53,7 +52,7 @@ def test_explorer_runs_on_the_readers_image(new_page, site_url):
     ImageDraw.Draw(half).rectangle([0, 0, 59, 89], fill="black")      # left half black
     page.set_input_files(CONV + " input[type=file]", _file("half.png", _encode(half)))
     page.wait_for_function("() => document.querySelector('#convolution-demo select').value === 'own'")
-    _wait_status(page, CONV)
+    wait_status(page, CONV)
     assert "input 64×64" in page.inner_text(CONV)
     assert "feature map 62×62" in page.inner_text(CONV)
     # the centre-cropped 90x90 square, scaled to 64x64: black on the left of column ~32, white on the right

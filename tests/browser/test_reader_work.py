@@ -9,13 +9,12 @@ page's worked example must print the hand-worked -7.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import List
 
 import pytest
 
-from .test_runtime import wait_for_editors
+from .pages import wait_for_editors
 
 pytestmark = pytest.mark.browser
 

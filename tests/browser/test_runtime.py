@@ -15,41 +15,20 @@ import pytest
 
 import tinycnn
 
+from .pages import CONVOLUTION_EXAMPLE, first_page, runnable_pages, start_infinite_loop, wait_for_editors
+
 pytestmark = pytest.mark.browser
 
-CONVOLUTION_EXAMPLE = (
-    "from tinycnn.functional import conv2d\n"
-    "print(conv2d([[3, 1, 1], [1, 0, 7], [2, 3, 5]], [[1, 0, -1]] * 3))\n"
-)
 
 
-def runnable_pages(site: Path) -> List[str]:
-    """URL paths (relative to the site root) of every page with a runnable cell."""
-    pages = []
-    for html in sorted(site.rglob("index.html")):
-        if '<div class="tc-cell" data-runnable' in html.read_text(encoding="utf-8"):  # not the docs' mention
-            folder = html.parent.relative_to(site).as_posix()
-            pages.append("" if folder == "." else folder + "/")
-    return pages
 
 
-def first_page(site: Path) -> str:
-    pages = runnable_pages(site)
-    assert pages, "the built site has no runnable cell at all"
-    # Prefer the convolution page (it has the -7 example), else the first one.
-    return next((page for page in pages if "convolution" in page), pages[0])
 
 
 def status_text(page) -> str:
     return page.locator(".tc-pagebar .tc-status").inner_text()
 
 
-def wait_for_editors(page) -> None:
-    """The page builds one editor per task (so that Python's worker can start meanwhile), once the
-    reader showed intent (the tests call tinycnnSite.loadPython() or point at a cell first)."""
-    page.wait_for_function(
-        "document.querySelectorAll('.tc-cell[data-runnable]').length > 0 && "
-        "document.querySelectorAll('.tc-cell[data-runnable]:not(.tc-enhanced)').length === 0")
 
 
 def test_cells_are_enhanced_with_editor_buttons_and_build_outputs(built_site, site_url, new_page):
@@ -194,29 +173,13 @@ def test_exception_shows_traceback_and_page_keeps_working(built_site, site_url, 
     assert out == {"stdout": "", "stderr": "", "result": "45", "error": None, "images": []}
 
 
-def _start_infinite_loop(page):
-    first = page.locator(".tc-cell[data-runnable]").nth(0)
-    page.evaluate("tinycnnSite.ready()")
-    wait_for_editors(page)
-    page.evaluate("tinycnnSite.run('kept = 123')")
-    page.evaluate("(el) => el.querySelector('.CodeMirror').CodeMirror.setValue('while True:\\n    pass')",
-                  first.element_handle())
-    first.get_by_role("button", name="Run", exact=True).click()
-    page.wait_for_function("(el) => el.classList.contains('tc-running')", arg=first.element_handle())
-    page.wait_for_timeout(500)
-    stop = first.get_by_role("button", name="Stop", exact=True)
-    assert stop.is_enabled()
-    stop.click()
-    page.wait_for_function("(el) => !el.classList.contains('tc-running')", arg=first.element_handle(),
-                           timeout=15_000)
-    return first
 
 
 def test_stop_ends_an_infinite_loop_by_restarting_the_worker(built_site, site_url, new_page):
     page = new_page().page
     page.goto(site_url + first_page(built_site))
     assert page.evaluate("window.crossOriginIsolated") is False
-    first = _start_infinite_loop(page)
+    first = start_infinite_loop(page)
     notice = first.locator(".tc-output .tc-notice").inner_text()
     assert "Stopped" in notice and "reset" in notice
     # The next run works, in a fresh interpreter (the old variables are gone, as the notice says).
@@ -229,7 +192,7 @@ def test_stop_interrupts_when_cross_origin_isolated(built_site, isolated_site_ur
     page = new_page().page
     page.goto(isolated_site_url + first_page(built_site))
     assert page.evaluate("window.crossOriginIsolated") is True
-    first = _start_infinite_loop(page)
+    first = start_infinite_loop(page)
     assert "KeyboardInterrupt" in first.locator(".tc-output .tc-error").inner_text()
     # Interrupted, not restarted: the page's variables survive.
     assert page.evaluate("tinycnnSite.run('kept + 1')")["result"] == "124"
