@@ -383,6 +383,14 @@ def command_summary(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------- parser
+def _add_model_file_options(command: argparse.ArgumentParser) -> None:
+    """The --weights and --batch-size options of the commands that run a trained model."""
+    command.add_argument("--weights", "-w", default="weights.npz",
+                         help="model file written by 'tinycnn train' or model.save() "
+                              "(default weights.npz)")
+    command.add_argument("--batch-size", type=_positive_int, default=32)
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tinycnn",
@@ -439,20 +447,14 @@ def make_parser() -> argparse.ArgumentParser:
                     "subfolder, that part is used; on the built-in dataset the model was "
                     "trained on, its held-out part is used.")
     evaluate.add_argument("data", metavar="DATA", help="image folder or built-in dataset")
-    evaluate.add_argument("--weights", "-w", default="weights.npz",
-                          help="model file written by 'tinycnn train' or model.save() "
-                               "(default weights.npz)")
-    evaluate.add_argument("--batch-size", type=_positive_int, default=32)
+    _add_model_file_options(evaluate)
     evaluate.set_defaults(run=command_evaluate)
 
     predict = commands.add_parser(
         "predict", help="classify image files", description="Print the predicted class and its "
                                                             "probability for each image file.")
     predict.add_argument("images", metavar="IMAGE", nargs="+", help="image files (PNG, JPEG, ...)")
-    predict.add_argument("--weights", "-w", default="weights.npz",
-                         help="model file written by 'tinycnn train' or model.save() "
-                               "(default weights.npz)")
-    predict.add_argument("--batch-size", type=_positive_int, default=32)
+    _add_model_file_options(predict)
     predict.set_defaults(run=command_predict)
 
     summary = commands.add_parser(
