@@ -282,3 +282,24 @@ def test_photos_model_learns_blobs_against_bars(demos):
     p_bar = [json.loads(demos.photos_predict(base64.b64encode(x.tobytes()).decode()))["p1"] for x in new_bars]
     right = sum(p < 0.5 for p in p_blob) + sum(p > 0.5 for p in p_bar)
     assert right >= 5, (p_blob, p_bar)
+
+
+def test_photos_model_file_opens_natively_with_the_class_names(demos, tmp_path):
+    from tinycnn.models import load_model
+
+    demos.photos_reset()
+    assert "train the model first" in json.loads(demos.photos_model_file())["error"]
+    blobs, bars = _blobs_and_bars(6, seed=3)
+    _send(demos, 0, blobs)
+    _send(demos, 1, bars)
+    state = json.loads(demos.photos_start(epochs=1))["state"]
+    while not state["done"]:
+        state = json.loads(demos.photos_step(5.0))
+    answer = json.loads(demos.photos_model_file('["warm", "cool"]'))
+    (tmp_path / "photos.npz").write_bytes(base64.b64decode(answer["data"]))
+    model = load_model(tmp_path / "photos.npz")
+    assert model.metadata["class_names"] == ["warm", "cool"]
+    x = bars[:2].astype(np.float32) / 255          # oracle: the page's own model on the same photos
+    expected = [json.loads(demos.photos_predict(base64.b64encode(b.tobytes()).decode()))["p1"] for b in bars[:2]]
+    np.testing.assert_allclose(model.predict(x).ravel(), expected, atol=1e-4)
+

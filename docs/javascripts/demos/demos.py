@@ -674,3 +674,22 @@ def photos_predict(pixels_base64: str) -> str:
         raise ValueError("train the model first")
     x = _decode_photos(pixels_base64, 1).astype(np.float32) / 255
     return _dumps({"p1": round(float(_photo_trainer.model.predict(x).ravel()[0]), 4)})
+
+
+def photos_model_file(names_json: str = '["cat", "dog"]') -> str:
+    """The photo model as a ``model.save`` file (base64), like the dashboard's: it opens natively
+    with ``tinycnn.models.load_model``; its metadata names the two classes (sigmoid output = the
+    probability of the second) and the input (32x32 RGB photos scaled to 0..1)."""
+    if _photo_trainer is None or _photo_trainer.epoch == 0:
+        return _dumps({"error": "train the model first: press Train on my photos"})
+    names = [str(name) for name in json.loads(names_json)]
+    accuracy = _photo_trainer.history["val_accuracy"][-1]
+    buffer = io.BytesIO()
+    _photo_trainer.model.save(buffer, metadata={
+        "class_names": names, "input": f"{PHOTOS_SIZE}x{PHOTOS_SIZE} RGB photos, values / 255",
+        "output": f"probability of {names[1]!r}", "val_accuracy": accuracy,
+        "epochs": _photo_trainer.epoch, "made_by": "the Keras program page of the tinycnn site"})
+    data = buffer.getvalue()
+    return _dumps({"data": base64.b64encode(data).decode("ascii"), "bytes": len(data),
+                   "val_accuracy": accuracy})
+

@@ -48,7 +48,9 @@
     tryIt.input.disabled = true;
     tryIt.input.dataset.photosTry = "1";
     const answer = el("p", { class: "tcd-guess", "aria-live": "polite" });
-    root.appendChild(el("div", { class: "tcd-controls" }, tryIt.root, answer));
+    const downloadButton = D.button("Download model", { class: "tcd-button tcd-download", disabled: true,
+      title: "Save the trained model as a file that tinycnn.models.load_model opens" });
+    root.appendChild(el("div", { class: "tcd-controls" }, tryIt.root, answer, downloadButton));
     const status = D.status(root);
 
     async function addFiles(k, files, count) {
@@ -97,7 +99,7 @@
       if (busy) return;
       const why = problem();
       if (why) { status.set(why, "error"); return; }
-      busy = true; train.disabled = true; tryIt.input.disabled = true; trained = false;
+      busy = true; train.disabled = true; tryIt.input.disabled = true; downloadButton.disabled = true; trained = false;
       answer.textContent = "";
       try {
         if (window.tinycnnSite && window.tinycnnSite.loadPython) window.tinycnnSite.loadPython();
@@ -125,6 +127,7 @@
         root.dataset.seconds = String(state.seconds);
         trained = true;
         tryIt.input.disabled = false;
+        downloadButton.disabled = false;
         status.set(`Trained in ${Math.round(state.seconds)} s: validation accuracy ` +
           `${Math.round(100 * acc[acc.length - 1])}% on ${state.val_size} photos the model did not train on. ` +
           "Now try a new photo.", "ok");
@@ -133,6 +136,23 @@
       } finally {
         busy = false; train.disabled = false;
       }
+    });
+
+    /** The model as a file, like the training dashboard's: Python writes it with model.save. */
+    downloadButton.addEventListener("click", async () => {
+      try {
+        const names = JSON.stringify(classes.map((cls) => cls.name));
+        const file = await D.python(`_demo.photos_model_file(${JSON.stringify(names)})`);
+        if (file.error) throw new Error(file.error);
+        const blob = new Blob([D.base64ToBytes(file.data)], { type: "application/octet-stream" });
+        const link = el("a", { href: URL.createObjectURL(blob), download: "tinycnn-photos-model.npz" });
+        document.body.appendChild(link);
+        link.click();
+        link.remove();
+        setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+        status.set(`Saved tinycnn-photos-model.npz (${Math.round(file.bytes / 1024)} KB). Open it in Python with ` +
+          "tinycnn.models.load_model(\"tinycnn-photos-model.npz\"); model.metadata names your classes.", "ok");
+      } catch (error) { status.set(error.message, "error"); }
     });
 
     async function classify(file) {
