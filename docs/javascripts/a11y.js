@@ -12,10 +12,31 @@
   const SCROLLERS = ".tc-output pre, .CodeMirror-scroll, .jp-OutputArea-output pre, .highlight-ipynb";
   let codeNavs = 0;
 
+  function navName(nav) {
+    if (nav.hasAttribute("aria-label")) return nav.getAttribute("aria-label").trim();
+    const label = nav.hasAttribute("aria-labelledby") && document.getElementById(nav.getAttribute("aria-labelledby"));
+    return label ? label.textContent.trim() : "";
+  }
+
   function fix() {
     document.querySelectorAll("nav.md-code__nav:not([aria-label])").forEach((nav) => {
       codeNavs += 1;
       nav.setAttribute("aria-label", `Code block ${codeNavs} actions`);
+    });
+    // Two navigation landmarks with one name (a page heading "Practice" in the table of contents
+    // and the "Practice" section of the site's navigation; two API entries of one class name):
+    // the later ones get a distinguishing name (axe: landmark-unique).
+    const seen = new Map();
+    document.querySelectorAll("nav").forEach((nav) => {
+      const name = navName(nav);
+      if (!name) return;
+      const count = (seen.get(name) || 0) + 1;
+      seen.set(name, count);
+      if (count === 1) return;
+      const where = nav.closest(".md-nav--secondary") ? "table of contents" : "navigation";
+      const unique = `${name} (${where}${count > 2 ? " " + count : ""})`;
+      nav.setAttribute("aria-label", unique);
+      seen.set(unique, (seen.get(unique) || 0) + 1);
     });
     document.querySelectorAll(SCROLLERS).forEach((box) => {
       const overflows = box.scrollWidth > box.clientWidth + 1 || box.scrollHeight > box.clientHeight + 1;
