@@ -9,7 +9,8 @@
  */
 (function () {
   "use strict";
-  const SCROLLERS = ".tc-output pre, .CodeMirror-scroll, .jp-OutputArea-output pre, .highlight-ipynb";
+  const SCROLLERS = ".tc-output pre, .CodeMirror-scroll, .jp-OutputArea-output pre, .highlight-ipynb, " +
+    ".md-typeset__scrollwrap, .tc-math-display";
   let codeNavs = 0;
 
   function navName(nav) {

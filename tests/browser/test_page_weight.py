@@ -23,7 +23,7 @@ PAGES = ["", "convolution", "pooling", "stacking", "flattening", "fully-connecte
 FIRST_VIEW_BUDGET = 1_000_000
 #: The Python runtime (Pyodide, the worker, tinycnn's wheel, data) loads only on the reader's intent
 #: (docs/javascripts/intent.js): a first view without interaction must not request any of it.
-RUNTIME = re.compile(r"/assets/pyodide/|/tinycnn-worker\.js|\.whl$|/assets/tinycnn/(?!runtime\.json)")
+RUNTIME = re.compile(r"/assets/pyodide/|/tinycnn-worker\.js|\.whl$|/assets/tinycnn/[^/]+\.py$|/assets/data/.*\.npz$")
 
 
 @pytest.fixture(scope="module")
