@@ -200,7 +200,9 @@ def save_model(model, filepath: PathOrFile, include_optimizer: bool = True,
             np.savez_compressed(stream, **arrays)
         umask = os.umask(0)  # mkstemp makes the file private (0600); give it the usual mode
         os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
+        # The owner keeps read and write whatever the umask says (Pyodide's file system reports a
+        # umask that would leave the file unreadable: load_model then failed in the page).
+        os.chmod(temporary, (0o666 & ~umask) | 0o600)
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
