@@ -19,7 +19,7 @@ pytestmark = pytest.mark.browser
 #: (article_model.json, digits_model.json) are what the page needs to render, and are allowed.
 RUNTIME_FILES = re.compile(
     r"/assets/pyodide/|/assets/codemirror/|/javascripts/tinycnn-worker\.js|/javascripts/demos/demos\.py"
-    r"|/assets/tinycnn/(?!runtime\.json)|/assets/data/(digits\.npz|digits_model\.npz|grace_hopper)")
+    r"|/assets/tinycnn/(?!runtime\.json|exercises\.json)|/assets/data/(digits\.npz|digits_model\.npz|grace_hopper)")
 
 SAVE_DATA = """Object.defineProperty(Navigator.prototype, "connection", {configurable: true,
     get: () => ({saveData: true, effectiveType: "4g", addEventListener() {}, removeEventListener() {}})});"""
