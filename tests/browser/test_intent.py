@@ -64,7 +64,9 @@ def test_reading_a_page_downloads_nothing_of_python(site_url, new_page, path):
     assert page.locator(".tc-cell[data-runnable] .highlight").count() == cells.count()
     kinds = page.eval_on_selector_all(".tcd-demo .tcd-status", "s => s.map(x => x.dataset.kind)")
     if path in ("", "convolution/"):
-        assert kinds and set(kinds) == {"waiting"}, kinds
+        # every demo that computes says how to start it; a file picker (the reader's own image)
+        # has an empty status until it is used
+        assert "waiting" in kinds and set(kinds) <= {"waiting", None}, kinds
     assert page.get_by_role("button", name="Load Python now").is_visible()
     assert recorded.foreign_requests() == []
 
