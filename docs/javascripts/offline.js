@@ -122,6 +122,10 @@
       console.warn("tinycnn: the offline service worker could not be registered:", error.message || error);
       return;
     }
+    if (!registration) {  // service workers switched off (some privacy settings, test browsers)
+      console.warn("tinycnn: service workers are switched off in this browser: the site is not kept for offline use.");
+      return;
+    }
     state.registration = registration;
     const watch = (worker) => {
       if (!worker) return;

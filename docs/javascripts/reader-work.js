@@ -400,13 +400,11 @@
       if (node.matches("pre.tc-stdout")) outputs.push({ output_type: "stream", name: "stdout", text: text(node) });
       else if (node.matches("pre.tc-stderr")) outputs.push({ output_type: "stream", name: "stderr", text: text(node) });
       else if (node.matches("pre.tc-result")) result = node.textContent;
-      else if (node.matches("img.tc-image")) {
-        const src = node.getAttribute("src") || "";
-        const prefix = "data:image/png;base64,";
-        if (src.startsWith(prefix)) {
-          outputs.push({ output_type: "display_data", metadata: {},
-            data: { "image/png": src.slice(prefix.length), "text/plain": node.getAttribute("alt") || "<Figure>" } });
-        }
+      else if (node.matches("img.tc-image:not(.tc-figure-dark)")) {  // a figure once, in its light colours
+        // The build's figures are WebP files (Jupyter shows PNG): notebook() converts them, here
+        // only the address is kept. A figure made in this page is a PNG data URL already.
+        outputs.push({ output_type: "display_data", metadata: {}, figure: node.src,
+          data: { "text/plain": node.getAttribute("alt") || "<Figure>" } });
       }
     }
     if (result != null) {
@@ -416,6 +414,34 @@
   }
 
   function lines(text) { return text; }  // nbformat takes a cell's source as one string
+
+  /** Promise of the base64 PNG of the image at url (a figure of the page, WebP or PNG). */
+  async function pngOf(url) {
+    const prefix = "data:image/png;base64,";
+    if (url.startsWith(prefix)) return url.slice(prefix.length);
+    const image = new Image();
+    image.src = url;
+    await image.decode();
+    const canvas = document.createElement("canvas");
+    canvas.width = image.naturalWidth;
+    canvas.height = image.naturalHeight;
+    canvas.getContext("2d").drawImage(image, 0, 0);
+    return canvas.toDataURL("image/png").slice(prefix.length);
+  }
+
+  /** The build-time outputs of a cell for nbformat: figures as PNG; a figure that cannot be read
+   *  (offline, not kept) stays as its description, said in the text. */
+  async function notebookOutputs(outputs) {
+    return Promise.all(outputs.map(async (output) => {
+      if (!output.figure) return output;
+      const { figure, ...rest } = output;
+      try {
+        return Object.assign({}, rest, { data: Object.assign({ "image/png": await pngOf(figure) }, rest.data) });
+      } catch (error) {
+        return Object.assign({}, rest, { data: { "text/plain": `${rest.data["text/plain"]} (the figure could not be read: ${figure})` } });
+      }
+    }));
+  }
 
   function notebookMeta() {
     // not a <script>: Material's instant navigation re-creates scripts without their type
@@ -445,7 +471,7 @@
       `To run it in Jupyter: \`${info.install}\`, then run the cells from top to bottom. ` +
       "The outputs shown are the ones computed when the site was built" +
       (edited ? " (edited cells have none until you run them)." : "."));
-    current.cells.forEach((cell, i) => {
+    for (const [i, cell] of current.cells.entries()) {
       markdown(info.prose[i]);
       const code = cell.code();
       const isEdited = code !== cell.original;
@@ -453,9 +479,9 @@
         id: `code-${i + 1}`, cell_type: "code", execution_count: null,
         metadata: isEdited ? { tinycnn: { edited: true } } : {},
         source: lines(code),
-        outputs: isEdited ? [] : current.buildOutputs[i],
+        outputs: isEdited ? [] : await notebookOutputs(current.buildOutputs[i]),
       });
-    });
+    }
     markdown(info.prose[current.cells.length]);
     return {
       nbformat: 4,

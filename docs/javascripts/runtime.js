@@ -459,7 +459,12 @@
   function setCode(cell, code) {
     if (cell.editor) cell.editor.setValue(code);
     else if (cell.textarea) cell.textarea.value = code;
-    else cell.pending = code;  // the editor is not there yet: it starts with this code
+    else {
+      cell.pending = code;  // the editor is not there yet: it starts with this code
+      // The highlighted text shows the original: a cell with other code (the reader's saved edit,
+      // a shared link) gets its editor now, so that what is shown is what runs (no Python loads).
+      if (code !== cell.source) showEditors();
+    }
     codeChanged(cell);
   }
 

@@ -186,13 +186,18 @@ class RecordedPage:
 
 
 @pytest.fixture()
-def new_page(browser) -> Iterator[object]:
+def new_page(browser, request) -> Iterator[object]:
     """Factory: ``new_page(init_script=None, viewport=None, **context_options)`` -> RecordedPage
-    (closed after the test); ``context_options`` go to ``browser.new_context`` (e.g. has_touch,
-    ``service_workers="block"``)."""
+    (closed after the test); ``context_options`` go to ``browser.new_context`` (e.g. has_touch).
+
+    The offline service worker is blocked unless the test module sets ``SERVICE_WORKERS = "allow"``
+    (test_offline.py): once Python loads it caches the whole site (~50 MB) in the background, which
+    only the offline tests look at and which every other test would pay for in time."""
     opened: List[RecordedPage] = []
+    service_workers = getattr(request.module, "SERVICE_WORKERS", "block")
 
     def make(init_script: Optional[str] = None, viewport: Optional[dict] = None, **options) -> RecordedPage:
+        options.setdefault("service_workers", service_workers)
         context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900}, **options)
         if init_script:
             context.add_init_script(init_script)

@@ -29,6 +29,12 @@ def first_page(site: Path) -> str:
     return next((page for page in pages if "convolution" in page), pages[0])
 
 
+def point_at(page, target: str = ".tc-cell[data-runnable]") -> None:
+    """Show intent as a reader does: move the pointer over the first ``target`` (a cell, a demo, an
+    exercise). That builds the editors and starts loading Python (docs/javascripts/intent.js)."""
+    page.locator(target).first.hover(position={"x": 5, "y": 5})
+
+
 def wait_for_editors(page) -> None:
     """The page builds one editor per task (so that Python's worker can start meanwhile), once the
     reader showed intent (the tests call tinycnnSite.loadPython() or point at a cell first)."""

@@ -10,6 +10,8 @@ import json
 
 import pytest
 
+from .pages import point_at
+
 pytestmark = pytest.mark.browser
 
 #: One exercise per page with exercises (the site has at least one on each of these pages).
@@ -37,6 +39,7 @@ def test_one_exercise_per_page_solved_through_the_ui(site_url, built_site, new_p
     for path, exercise_id in ONE_PER_PAGE.items():
         page.goto(site_url + path)
         selector = "[data-exercise='%s']" % exercise_id
+        point_at(page, selector)  # the reader's intent: the editor comes, Python starts loading
         page.wait_for_selector(selector + ".tc-enhanced")
         root = page.locator(selector)
         data = next(item for item in page.evaluate("tinycnnSite.exercises()") if item["id"] == exercise_id)
@@ -75,6 +78,7 @@ def test_one_exercise_per_page_solved_through_the_ui(site_url, built_site, new_p
 def test_check_api_feedback_timeout_and_the_pages_namespace(site_url, new_page):
     page = new_page().page
     page.goto(site_url + "convolution/")
+    point_at(page, "[data-exercise='conv-two-loops']")
     page.wait_for_selector("[data-exercise='conv-two-loops'].tc-enhanced")
     page.evaluate("tinycnnSite.ready()")
     # the page's own variables: its cells define patch and kernel

@@ -17,7 +17,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from .pages import CONVOLUTION_EXAMPLE, start_infinite_loop, first_page, wait_for_editors
+from .pages import CONVOLUTION_EXAMPLE, start_infinite_loop, first_page, point_at, wait_for_editors
+
+SERVICE_WORKERS = "allow"  # conftest.new_page blocks the service worker elsewhere
 
 pytestmark = pytest.mark.browser
 
@@ -388,6 +390,7 @@ def test_after_stop_restarts_python_one_button_replays_the_cells_above(built_sit
     page = recorded.page
     page.goto(server.url + first_page(built_site))
     assert page.evaluate("crossOriginIsolated") is False  # a first visit: Stop restarts Python
+    point_at(page)
     wait_for_editors(page)
     _set_code(page, 0, "kept = 123")
     _set_code(page, 1, "print(kept + 1)")

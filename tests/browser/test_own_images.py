@@ -33,8 +33,9 @@ def _file(name: str, data: bytes, mime: str = "image/png") -> dict:
 
 
 def _open_demo(new_page, site_url: str, path: str, demo: str):
-    """Open the page and wait (generously: Pyodide boots first) until the demo has computed."""
-    recorded = open_page(new_page, site_url, path)
+    """Open the page, point at the demo (the reader's intent: Python loads) and wait (generously:
+    Pyodide boots first) until the demo has computed."""
+    recorded = open_page(new_page, site_url, path, use=demo)
     wait_status(recorded.page, demo, timeout=300_000)
     return recorded, recorded.page
 

@@ -14,7 +14,7 @@ from typing import List
 
 import pytest
 
-from .pages import wait_for_editors
+from .pages import point_at, wait_for_editors
 
 pytestmark = pytest.mark.browser
 
@@ -56,8 +56,12 @@ def wait_saved(page, predicate_js, key=STORE) -> None:
                            % predicate_js, arg=key)
 
 
-def open_page(recorded, url):
+def open_page(recorded, url, point=True):
+    """Open a page; with ``point`` the reader points at a cell first (as before typing into it),
+    which builds the editors and starts Python. Without it, only saved or shared edits build them."""
     recorded.page.goto(url)
+    if point:
+        point_at(recorded.page)
     wait_for_editors(recorded.page)
     return recorded.page
 
@@ -91,9 +95,9 @@ def test_an_edit_is_kept_across_reloads_marked_and_reset_forgets_it(site_url, ne
     assert cell(page, 1).locator(".tc-edited-mark").is_hidden()
     page.wait_for_function("(key) => localStorage.getItem(key) === null", arg=STORE)
     page.reload()
-    wait_for_editors(page)
     assert code_of(page, 1) == original
     assert page.locator(".tc-cell[data-edited]").count() == 0
+    assert page.locator(".tc-cell.tc-enhanced").count() == 0  # nothing edited: the build's highlighted code
     assert not [line for line in recorded.console if line.startswith(("error", "pageerror"))]
 
 
@@ -175,13 +179,14 @@ def test_a_shared_link_restores_the_edits_in_a_fresh_browser_without_running_any
     assert url.startswith(site_url + SHARE_PAGE + "#tc-edits=z.")  # compressed, in the fragment
     assert "shared edit" not in url
 
-    # Control: a plain visit warms Python up on its own (so the check below means something).
+    # Control: pointing at a cell loads Python (so the empty request log below means something).
     plain = new_page()
     open_page(plain, site_url + SHARE_PAGE)
     plain.page.wait_for_function("tinycnnSite.state() !== 'idle'", timeout=15_000)
+    assert runtime_requests(plain)
 
     receiver = new_page()  # a fresh context: no storage, nothing cached
-    page = open_page(receiver, url)
+    page = open_page(receiver, url, point=False)  # the shared edits alone bring the editors
     page.wait_for_selector(".tc-work-notice[data-kind='share']")
     for index, code in edits.items():
         assert code_of(page, index) == code
@@ -306,7 +311,17 @@ def test_every_page_exports_a_notebook_that_validates_and_runs(site_url, new_pag
     assert "!!! " not in prose and '=== "' not in prose and ".md)" not in prose
     # build-time outputs of the unedited cells: text and figures
     outputs = [out for c in code[1:] for out in c.outputs]
-    assert any(out.output_type == "display_data" and "image/png" in out.data for out in outputs)
+    figures = [out for out in outputs if out.output_type == "display_data" and "image/png" in out.data]
+    assert figures
+    # the page's first build-time figure (a WebP file in its light colours), as a real PNG of its size
+    import base64
+    import io
+    from PIL import Image
+    size = page.evaluate("[...document.querySelectorAll('.tc-cell[data-runnable]')].slice(1)"
+                         ".flatMap((cell) => [...cell.querySelectorAll('.tc-output img.tc-image:not(.tc-figure-dark)')])"
+                         ".map((img) => [+img.getAttribute('width'), +img.getAttribute('height')])[0]")
+    png = Image.open(io.BytesIO(base64.b64decode(figures[0].data["image/png"])))
+    assert png.format == "PNG" and list(png.size) == size
     assert any(out.output_type == "stream" for out in outputs)
 
     _execute(notebook, tmp_path, monkeypatch)
