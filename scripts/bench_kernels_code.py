@@ -140,48 +140,32 @@ def gw_axpy(xp, g, k):
 
 
 # ----------------------------------------------------------------------------- grad input
+def gx_col2im(g, w, padded_shape, product):
+    """col2im: one product with the whole kernel, then every (i, j) slice added into place."""
+    k, _, c, f = w.shape
+    n, rows, cols, _ = g.shape
+    cols_grad = product(g.reshape(-1, f), w.reshape(-1, f).T).reshape(n, rows, cols, k, k, c)
+    out = np.zeros(padded_shape, dtype=g.dtype)
+    for i in range(k):
+        for j in range(k):
+            out[:, i:i + rows, j:j + cols, :] += cols_grad[:, :, :, i, j, :]
+    return out
+
+
+def gx_shift(g, w, padded_shape, product):
+    """shift: one product per kernel position (i, j), added into place."""
+    k, _, c, f = w.shape
+    n, rows, cols, _ = g.shape
+    g2 = g.reshape(-1, f)
+    out = np.zeros(padded_shape, dtype=g.dtype)
+    for i in range(k):
+        for j in range(k):
+            out[:, i:i + rows, j:j + cols, :] += product(g2, w[i, j].T).reshape(n, rows, cols, c)
+    return out
+
+
 def gx_col2im_matmul(g, w, padded_shape):
-    k, _, c, f = w.shape
-    n, rows, cols, _ = g.shape
-    cols_grad = (g.reshape(-1, f) @ w.reshape(-1, f).T).reshape(n, rows, cols, k, k, c)
-    out = np.zeros(padded_shape, dtype=g.dtype)
-    for i in range(k):
-        for j in range(k):
-            out[:, i:i + rows, j:j + cols, :] += cols_grad[:, :, :, i, j, :]
-    return out
-
-
-def gx_shift_matmul(g, w, padded_shape):
-    k, _, c, f = w.shape
-    n, rows, cols, _ = g.shape
-    g2 = g.reshape(-1, f)
-    out = np.zeros(padded_shape, dtype=g.dtype)
-    for i in range(k):
-        for j in range(k):
-            out[:, i:i + rows, j:j + cols, :] += (g2 @ w[i, j].T).reshape(n, rows, cols, c)
-    return out
-
-
-def gx_shift_dot(g, w, padded_shape):
-    k, _, c, f = w.shape
-    n, rows, cols, _ = g.shape
-    g2 = g.reshape(-1, f)
-    out = np.zeros(padded_shape, dtype=g.dtype)
-    for i in range(k):
-        for j in range(k):
-            out[:, i:i + rows, j:j + cols, :] += np.dot(g2, w[i, j].T).reshape(n, rows, cols, c)
-    return out
-
-
-def gx_col2im_dot(g, w, padded_shape):
-    k, _, c, f = w.shape
-    n, rows, cols, _ = g.shape
-    cols_grad = np.dot(g.reshape(-1, f), w.reshape(-1, f).T).reshape(n, rows, cols, k, k, c)
-    out = np.zeros(padded_shape, dtype=g.dtype)
-    for i in range(k):
-        for j in range(k):
-            out[:, i:i + rows, j:j + cols, :] += cols_grad[:, :, :, i, j, :]
-    return out
+    return gx_col2im(g, w, padded_shape, np.matmul)
 
 
 def gx_rows_axpy(g, w, padded_shape):
@@ -219,8 +203,10 @@ FORWARD = {"im2col+matmul": fwd_im2col_matmul, "im2col+dot": fwd_im2col_dot, "ei
            "tensordot": fwd_tensordot, "shift+matmul": fwd_shift_matmul, "axpy (tinycnn)": fwd_axpy}
 GRAD_KERNEL = {"im2col+matmul": gw_im2col_matmul, "im2col+dot": gw_im2col_dot, "einsum": gw_einsum, "tensordot": gw_tensordot,
                "shift+matmul": gw_shift_matmul, "axpy (tinycnn)": gw_axpy}
-GRAD_INPUT = {"col2im+matmul": gx_col2im_matmul, "col2im+dot": gx_col2im_dot,
-              "shift+matmul": gx_shift_matmul, "shift+dot": gx_shift_dot,
+GRAD_INPUT = {"col2im+matmul": gx_col2im_matmul,
+              "col2im+dot": lambda g, w, shape: gx_col2im(g, w, shape, np.dot),
+              "shift+matmul": lambda g, w, shape: gx_shift(g, w, shape, np.matmul),
+              "shift+dot": lambda g, w, shape: gx_shift(g, w, shape, np.dot),
               "full-conv einsum": gx_full_conv_einsum, "axpy (tinycnn)": gx_rows_axpy}
 
 

@@ -1,5 +1,6 @@
 """Independent oracles shared by the test files: PyTorch translations of tinycnn's layers and
-models, and whole models run through the plain NumPy reference (tinycnn.functional.reference).
+models, whole models run through the plain NumPy reference (tinycnn.functional.reference), and
+the bad-input check (the error must come from tinycnn's own source, naming the problem).
 
 Test files import from here (``from oracles import ...``), never from one another. PyTorch is
 optional: under Python 3.8 + NumPy 1.17 (no torch) the torch helpers exist but cannot run, and
@@ -7,7 +8,11 @@ the tests that call them are marked ``torch`` (deselected there).
 """
 from __future__ import annotations
 
+import os
+import traceback
+
 import numpy as np
+import pytest
 
 try:
     import torch
@@ -15,16 +20,10 @@ try:
 except ImportError:  # Python 3.8 + NumPy 1.17 runs
     torch = TF = None
 
+import tinycnn
 from tinycnn.functional import reference
-from tinycnn.layers import (
-    Activation,
-    AveragePooling2D,
-    Conv2D,
-    Dense,
-    Dropout,
-    Flatten,
-    MaxPooling2D,
-)
+from tinycnn.layers import Activation, AveragePooling2D, Conv2D
+from tinycnn.layers import Dense, Dropout, Flatten, MaxPooling2D
 
 
 # ----------------------------------------------------------------------------- cases
@@ -169,3 +168,31 @@ def reference_predict(model, x: np.ndarray) -> np.ndarray:
         if isinstance(layer, (Conv2D, Dense, Activation)):
             h = REFERENCE_ACTIVATIONS[layer.activation.name](h)
     return h
+
+
+# ----------------------------------------------------------------------------- bad input
+TINYCNN_DIR = os.path.dirname(tinycnn.__file__)
+
+
+def raises_from_tinycnn(error_types, call, *words):
+    """Run ``call``; it must raise one of ``error_types`` from a frame inside tinycnn's source
+    (not from NumPy), and the message must contain every one of ``words`` (case-insensitive)."""
+    with pytest.raises(error_types) as info:
+        call()
+    frame = traceback.extract_tb(info.value.__traceback__)[-1]
+    assert frame.filename.startswith(TINYCNN_DIR), (
+        f"{type(info.value).__name__} came from {frame.filename}, not from tinycnn: {info.value}")
+    message = str(info.value).lower()
+    for word in words:
+        assert word.lower() in message, f"{word!r} not in message: {info.value}"
+    return info.value
+
+#: What tinycnn raises for bad input.
+BAD = (ValueError, TypeError)
+
+
+class Evil:
+    """Unpickling this would run a command: load_weights must never unpickle."""
+
+    def __reduce__(self):
+        return (os.system, ("echo unpickled > " + os.environ.get("TINYCNN_PWNED", "/dev/null"),))

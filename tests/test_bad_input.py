@@ -4,42 +4,18 @@ from __future__ import annotations
 
 import os
 import pickle
-import traceback
 
 import numpy as np
 import pytest
 
 import tinycnn
 from tinycnn import callbacks, functional as F, optimizers, utils
-from tinycnn.layers import (
-    Activation,
-    AveragePooling2D,
-    Conv2D,
-    Dense,
-    Dropout,
-    Flatten,
-    MaxPooling2D,
-)
+from tinycnn.layers import Activation, AveragePooling2D, Conv2D
+from tinycnn.layers import Dense, Dropout, Flatten, MaxPooling2D
 from tinycnn.models import Sequential
 
-TINYCNN_DIR = os.path.dirname(tinycnn.__file__)
+from oracles import BAD, Evil, raises_from_tinycnn
 
-
-def raises_from_tinycnn(error_types, call, *words):
-    """Run ``call``; it must raise one of ``error_types`` from a frame inside tinycnn's source
-    (not from NumPy), and the message must contain every one of ``words`` (case-insensitive)."""
-    with pytest.raises(error_types) as info:
-        call()
-    frame = traceback.extract_tb(info.value.__traceback__)[-1]
-    assert frame.filename.startswith(TINYCNN_DIR), (
-        f"{type(info.value).__name__} came from {frame.filename}, not from tinycnn: {info.value}")
-    message = str(info.value).lower()
-    for word in words:
-        assert word.lower() in message, f"{word!r} not in message: {info.value}"
-    return info.value
-
-
-BAD = (ValueError, TypeError)
 
 
 def model(loss="categorical_crossentropy"):
@@ -232,13 +208,6 @@ def test_callbacks_and_utils_bad_arguments():
 
 
 # ----------------------------------------------------------------------------- load_weights
-class Evil:
-    """Unpickling this would run a command: load_weights must never unpickle."""
-
-    def __reduce__(self):
-        return (os.system, ("echo unpickled > " + os.environ.get("TINYCNN_PWNED", "/dev/null"),))
-
-
 def make_bad_files(folder, weights):
     files = {}
 

@@ -19,14 +19,7 @@ except ImportError:  # Python 3.8 + NumPy 1.17 runs: collected, then deselected 
 import tinycnn
 from tinycnn import fast
 from tinycnn.fast import browser_inference, relu, wide_rows
-from tinycnn.layers import (
-    AveragePooling2D,
-    Conv2D,
-    Dense,
-    Dropout,
-    Flatten,
-    MaxPooling2D,
-)
+from tinycnn.layers import AveragePooling2D, Conv2D, Dense, Dropout, Flatten, MaxPooling2D
 
 from oracles import torch_predict
 

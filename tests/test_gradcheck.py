@@ -12,15 +12,8 @@ import pytest
 
 import tinycnn
 from tinycnn import losses
-from tinycnn.layers import (
-    Activation,
-    AveragePooling2D,
-    Conv2D,
-    Dense,
-    Dropout,
-    Flatten,
-    MaxPooling2D,
-)
+from tinycnn.layers import Activation, AveragePooling2D, Conv2D
+from tinycnn.layers import Dense, Dropout, Flatten, MaxPooling2D
 
 
 H = 1e-6

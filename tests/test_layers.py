@@ -6,16 +6,8 @@ import pytest
 
 import tinycnn
 from tinycnn import layers
-from tinycnn.layers import (
-    Activation,
-    AveragePooling2D,
-    Conv2D,
-    Convolution2D,
-    Dense,
-    Dropout,
-    Flatten,
-    MaxPooling2D,
-)
+from tinycnn.layers import Activation, AveragePooling2D, Conv2D, Convolution2D
+from tinycnn.layers import Dense, Dropout, Flatten, MaxPooling2D
 
 
 def article_model():

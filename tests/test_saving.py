@@ -23,7 +23,7 @@ from tinycnn.layers import (Activation, AveragePooling2D, Conv2D, Convolution2D,
 from tinycnn.models import Sequential, load_model
 from tinycnn.saving import FORMAT_VERSION, ModelFileError
 
-from test_bad_input import BAD, Evil, raises_from_tinycnn
+from oracles import BAD, Evil, raises_from_tinycnn
 
 
 def digits_like_model(optimizer=None):

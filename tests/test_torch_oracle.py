@@ -20,14 +20,7 @@ except ImportError:  # Python 3.8 + NumPy 1.17 runs: collected, then deselected 
 import tinycnn
 from tinycnn import functional as F
 from tinycnn import losses, optimizers
-from tinycnn.layers import (
-    Activation,
-    AveragePooling2D,
-    Conv2D,
-    Dense,
-    Flatten,
-    MaxPooling2D,
-)
+from tinycnn.layers import Activation, AveragePooling2D, Conv2D, Dense, Flatten, MaxPooling2D
 
 
 pytestmark = pytest.mark.torch

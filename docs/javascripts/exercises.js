@@ -23,15 +23,7 @@
   const STORE = "tinycnn:solved";
   const DEFAULT_TIME_LIMIT = 10;
 
-  function el(tag, attributes, text) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(attributes || {})) {
-      if (value === true) node.setAttribute(key, "");
-      else if (value !== false && value != null) node.setAttribute(key, value);
-    }
-    if (text != null) node.textContent = text;
-    return node;
-  }
+  const el = site.element;  // runtime.js's DOM helper
 
   // ------------------------------------------------------------------------------------------
   // Progress, in localStorage (a browser without it just forgets on reload)
@@ -378,11 +370,5 @@
   }));
   site.check = (id, code, options) => check(id, code, options).then(({ passed, message }) => ({ passed, message }));
 
-  if (window.document$ && typeof window.document$.subscribe === "function") {
-    window.document$.subscribe(() => enhance());
-  } else if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", enhance);
-  } else {
-    enhance();
-  }
+  site.onEveryPage(enhance);
 })();

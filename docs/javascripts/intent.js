@@ -91,11 +91,5 @@
   }
 
   // After runtime.js (which builds the page bar on the same events, subscribed before this script).
-  if (window.document$ && typeof window.document$.subscribe === "function") {
-    window.document$.subscribe(() => pageView());
-  } else if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", pageView);
-  } else {
-    pageView();
-  }
+  site.onEveryPage(pageView);
 })();

@@ -648,11 +648,5 @@
   /** Puts every cell of the page back to its original code and forgets the saved edits. */
   site.resetPage = () => { if (page) resetPage(); };
 
-  if (window.document$ && typeof window.document$.subscribe === "function") {
-    window.document$.subscribe(() => enhance());
-  } else if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", enhance);
-  } else {
-    enhance();
-  }
+  site.onEveryPage(enhance);
 })();

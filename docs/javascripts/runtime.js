@@ -45,6 +45,18 @@
     return node;
   }
 
+  /** Runs fn for every page the reader sees: on load, and after each of Material's instant
+   *  navigations (document$ emits the new page). Scripts run fn in the order they subscribed. */
+  function onEveryPage(fn) {
+    if (window.document$ && typeof window.document$.subscribe === "function") {
+      window.document$.subscribe(() => fn());
+    } else if (document.readyState === "loading") {
+      document.addEventListener("DOMContentLoaded", () => fn());
+    } else {
+      fn();
+    }
+  }
+
   function formatBytes(bytes) {
     if (!bytes) return "";
     if (bytes >= 1e6) return (bytes / 1e6).toFixed(1) + " MB";
@@ -773,6 +785,8 @@
       code: () => getCode(cell), setCode: (text) => setCode(cell, String(text)) })),
     /** DOM helper for the site's scripts: element(tag, {attribute: value}, text). */
     element: el,
+    /** onEveryPage(fn): runs fn on this page and on every page reached by instant navigation. */
+    onEveryPage,
     /** State of the runtime: "idle" | "loading" | "ready" | "failed". */
     state: () => kernel.state,
     /** When each loading step happened, in ms since navigation: {start, spawn, runtime, numpy, tinycnn,
@@ -781,11 +795,5 @@
     timings: () => Object.assign({}, kernel.timings),
   };
 
-  if (window.document$ && typeof window.document$.subscribe === "function") {
-    window.document$.subscribe(() => enhance());
-  } else if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", enhance);
-  } else {
-    enhance();
-  }
+  onEveryPage(enhance);
 })();

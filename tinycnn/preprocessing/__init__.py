@@ -9,15 +9,5 @@ from tinycnn.preprocessing.image import (DirectoryIterator, ImageDataGenerator, 
                                          image_dataset_from_directory, img_to_array, load_img,
                                          save_img)
 
-__all__ = [
-    "image",
-    "ImageDataGenerator",
-    "NumpyArrayIterator",
-    "DirectoryIterator",
-    "ImageDataset",
-    "image_dataset_from_directory",
-    "load_img",
-    "img_to_array",
-    "array_to_img",
-    "save_img",
-]
+__all__ = ["image", "ImageDataGenerator", "NumpyArrayIterator", "DirectoryIterator", "ImageDataset",
+           "image_dataset_from_directory", "load_img", "img_to_array", "array_to_img", "save_img"]

@@ -170,6 +170,41 @@
     return canvas;
   }
 
+  /** A box over a painted canvas that marks the window at (row, col), span cells high and wide,
+   *  on a map of rows x cols cells (positions in %, so it scales with the canvas). */
+  function windowBox(className, row, col, span, rows, cols) {
+    const box = el("div", { class: className });
+    box.style.left = (100 * col / cols) + "%";
+    box.style.top = (100 * row / rows) + "%";
+    box.style.width = (100 * span / cols) + "%";
+    box.style.height = (100 * span / rows) + "%";
+    return box;
+  }
+
+  /** Choosing a position (row * cols + col) on an output map of rows x cols, a grid of .tcd-cell
+   *  (data-i, data-j) or a canvas: a click picks it, the arrow keys move it from position(). */
+  function mapNavigation(node, rows, cols, position, goTo) {
+    node.addEventListener("click", (event) => {
+      if (node.tagName === "CANVAS") {
+        const rect = node.getBoundingClientRect();
+        const j = Math.floor((event.clientX - rect.left) / rect.width * cols);
+        const i = Math.floor((event.clientY - rect.top) / rect.height * rows);
+        goTo(i * cols + j);
+        return;
+      }
+      const cell = event.target.closest(".tcd-cell");
+      if (cell) goTo(Number(cell.dataset.i) * cols + Number(cell.dataset.j));
+    });
+    node.addEventListener("keydown", (event) => {
+      const moves = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -cols, ArrowDown: cols };
+      if (!(event.key in moves)) return;
+      event.preventDefault();
+      const target = position() + moves[event.key];
+      if (target >= 0 && target < rows * cols) goTo(target, true);
+    });
+    return node;
+  }
+
   /** Theme colours for chart lines and text, read from Material's CSS variables. */
   function theme(node) {
     const style = getComputedStyle(node || document.body);
@@ -363,7 +398,7 @@
 
   window.tinycnnDemos = {
     SITE_ROOT, el, id, select, radios, button, inputOutputPanels, fmt, term, diverging, grey, sequential, css, ink, range,
-    scaleFor, paint, theme, py, python, pendingText, assetURL, fetchJSON, fetchBase64, bytesToBase64, base64ToBytes,
+    scaleFor, paint, windowBox, mapNavigation, theme, py, python, pendingText, assetURL, fetchJSON, fetchBase64, bytesToBase64, base64ToBytes,
     status, register,
     get lastError() { return lastError; },
   };

@@ -226,11 +226,7 @@
         const values = matrix.map((row) => row.map((v) => (v == null ? 0 : v)));
         const canvas = D.paint(el("canvas", { class: "tcd-canvas", role: "img",
           "aria-label": `Photo, ${rows}×${cols} grey pixels` }), values, "grey", [0, 1]);
-        const box = el("div", { class: "tcd-box" });
-        box.style.left = (100 * win.c0 / cols) + "%";
-        box.style.top = (100 * win.r0 / rows) + "%";
-        box.style.width = (300 / cols) + "%";
-        box.style.height = (300 / rows) + "%";
+        const box = D.windowBox("tcd-box", win.r0, win.c0, 3, rows, cols);
         inputPanel.appendChild(el("div", { class: "tcd-canvas-wrap" }, canvas, box));
       }
       inputCaption.textContent = `input ${state.image.length}×${state.image[0].length}` +
@@ -262,39 +258,15 @@
           if (outCols <= 8) cell.textContent = fmt(v, 2);
           grid.appendChild(cell);
         }));
-        grid.addEventListener("click", (event) => {
-          const cell = event.target.closest(".tcd-cell");
-          if (!cell) return;
-          goTo(Number(cell.dataset.i) * outCols + Number(cell.dataset.j));
-        });
-        grid.addEventListener("keydown", (event) => arrowKeys(event, outCols, outRows));
-        outputPanel.appendChild(grid);
+        outputPanel.appendChild(D.mapNavigation(grid, outRows, outCols, () => state.position, goTo));
       } else {
         const canvas = D.paint(el("canvas", { class: "tcd-canvas", role: "img", tabindex: "0",
           "aria-label": "Feature map: arrow keys move the window" }), out, "diverging");
-        canvas.addEventListener("keydown", (event) => arrowKeys(event, outCols, outRows));
-        canvas.addEventListener("click", (event) => {
-          const rect = canvas.getBoundingClientRect();
-          const j = Math.floor((event.clientX - rect.left) / rect.width * outCols);
-          const i = Math.floor((event.clientY - rect.top) / rect.height * outRows);
-          goTo(i * outCols + j);
-        });
-        const box = el("div", { class: "tcd-box tcd-box-out" });
-        box.style.left = (100 * win.j / outCols) + "%";
-        box.style.top = (100 * win.i / outRows) + "%";
-        box.style.width = (100 / outCols) + "%";
-        box.style.height = (100 / outRows) + "%";
+        D.mapNavigation(canvas, outRows, outCols, () => state.position, goTo);
+        const box = D.windowBox("tcd-box tcd-box-out", win.i, win.j, 1, outRows, outCols);
         outputPanel.appendChild(el("div", { class: "tcd-canvas-wrap" }, canvas, box));
       }
       outputCaption.textContent = `feature map ${outRows}×${outCols} (blue < 0 < red)`;
-    }
-
-    function arrowKeys(event, cols, rows) {
-      const moves = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -cols, ArrowDown: cols };
-      if (!(event.key in moves)) return;
-      event.preventDefault();
-      const target = state.position + moves[event.key];
-      if (target >= 0 && target < rows * cols) goTo(target, true);
     }
 
     function renderSum() {

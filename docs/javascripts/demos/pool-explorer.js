@@ -77,19 +77,9 @@
           "aria-label": `Feature map ${rows}×${cols}: vertical edges of the photo after ReLU` }), state.matrix, "sequential");
         const wrap = el("div", { class: "tcd-canvas-wrap" }, canvas);
         if (win) {
-          const box = el("div", { class: "tcd-box" });
-          box.style.left = (100 * Math.max(0, win.c0) / cols) + "%";
-          box.style.top = (100 * Math.max(0, win.r0) / rows) + "%";
-          box.style.width = (100 * state.size / cols) + "%";
-          box.style.height = (100 * state.size / rows) + "%";
-          wrap.appendChild(box);
-          if (state.mode === "max") {
-            const dot = el("div", { class: "tcd-winner-dot" });
-            dot.style.left = (100 * (win.winner[1] - 0.5) / cols) + "%";
-            dot.style.top = (100 * (win.winner[0] - 0.5) / rows) + "%";
-            dot.style.width = (200 / cols) + "%";
-            dot.style.height = (200 / rows) + "%";
-            wrap.appendChild(dot);
+          wrap.appendChild(D.windowBox("tcd-box", Math.max(0, win.r0), Math.max(0, win.c0), state.size, rows, cols));
+          if (state.mode === "max") {  // a dot two cells wide, centred on the winning cell
+            wrap.appendChild(D.windowBox("tcd-winner-dot", win.winner[0] - 0.5, win.winner[1] - 0.5, 2, rows, cols));
           }
         }
         inputPanel.appendChild(wrap);
@@ -115,37 +105,15 @@
           grid.appendChild(el("div", { class: "tcd-cell" + (i === win.i && j === win.j ? " tcd-current tcd-in-window" : ""),
             "data-i": i, "data-j": j }, fmt(v, 2)));
         }));
-        grid.addEventListener("click", (event) => {
-          const cell = event.target.closest(".tcd-cell");
-          if (cell) goTo(Number(cell.dataset.i) * cols + Number(cell.dataset.j));
-        });
-        grid.addEventListener("keydown", (event) => arrows(event, rows, cols));
-        outputPanel.appendChild(grid);
+        outputPanel.appendChild(D.mapNavigation(grid, rows, cols, () => state.position, goTo));
       } else {
         const canvas = D.paint(el("canvas", { class: "tcd-canvas", role: "img", tabindex: "0",
           "aria-label": "Pooled map: arrow keys choose the window" }), out, "sequential", D.range(state.matrix));
-        canvas.addEventListener("keydown", (event) => arrows(event, rows, cols));
-        canvas.addEventListener("click", (event) => {
-          const rect = canvas.getBoundingClientRect();
-          goTo(Math.floor((event.clientY - rect.top) / rect.height * rows) * cols +
-            Math.floor((event.clientX - rect.left) / rect.width * cols));
-        });
-        const box = el("div", { class: "tcd-box tcd-box-out" });
-        box.style.left = (100 * win.j / cols) + "%";
-        box.style.top = (100 * win.i / rows) + "%";
-        box.style.width = (100 / cols) + "%";
-        box.style.height = (100 / rows) + "%";
+        D.mapNavigation(canvas, rows, cols, () => state.position, goTo);
+        const box = D.windowBox("tcd-box tcd-box-out", win.i, win.j, 1, rows, cols);
         outputPanel.appendChild(el("div", { class: "tcd-canvas-wrap" }, canvas, box));
       }
       outputCaption.textContent = `${state.mode} pooled ${rows}×${cols}`;
-    }
-
-    function arrows(event, rows, cols) {
-      const moves = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -cols, ArrowDown: cols };
-      if (!(event.key in moves)) return;
-      event.preventDefault();
-      const target = state.position + moves[event.key];
-      if (target >= 0 && target < rows * cols) goTo(target, true);
     }
 
     function renderSum() {
