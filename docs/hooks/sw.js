@@ -10,8 +10,11 @@
  *   (the page sends "make-offline") it fetches the rest, reporting progress to the pages.
  * - Update: a new build installs into its own cache (files with an unchanged hash are copied from
  *   the old cache, not downloaded), waits, and takes over when the last page of the old build
- *   goes (a reload of the only tab hands over at once) or when a page asks ("activate-now"). Then
- *   the old caches are deleted.
+ *   goes (a reload of the only tab hands over at once) or when a page asks ("activate-now").
+ * - No page gets a mix of two builds: the worker notes which build served each page (and each
+ *   worker a page starts). A page of an older build that is still open when a new one takes over
+ *   (another tab) keeps reading its own build's cache until it is reloaded; a build's cache is
+ *   deleted once no open page uses it.
  * - It adds Cross-Origin-Opener-Policy / Cross-Origin-Embedder-Policy to the site's own responses:
  *   the page is then cross-origin isolated, and Stop can interrupt Python.
  * - Only the site's own origin is handled; it never sends anything anywhere.
@@ -261,9 +264,7 @@ if (CONFIG.enabled) {
 
   self.addEventListener("activate", (event) => {
     event.waitUntil((async () => {
-      for (const name of await caches.keys()) {
-        if (name.startsWith(PREFIX) && name !== CACHE) await caches.delete(name);
-      }
+      await dropUnusedBuilds();  // pages of the old build still open keep its cache
       await self.clients.claim();
       await broadcast({ type: "activated" });
     })());
@@ -309,7 +310,7 @@ if (CONFIG.enabled) {
     // Other origins (a CDN runtime): not touched, not cached.
     if (url.origin !== SCOPE.origin || !url.pathname.startsWith(SCOPE.pathname)) return;
     if (url.pathname === SCOPE.pathname + "sw.js") return;
-    event.respondWith(respond(request));
+    event.respondWith(respond(request, event.clientId, event.resultingClientId));
   });
 }
 
@@ -339,6 +340,71 @@ async function handOverIfAlone() {
   if (answer && answer.cache) handedOverTo = answer.cache;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Which build each open page (and each worker it started) was served from
+// ---------------------------------------------------------------------------------------------
+// {client id: [cache name, id of the page that started it (a worker) or null]}, in SETTINGS_CACHE
+// (shared by the builds; a worker is not always listed among the clients, its page is)
+const CLIENTS_KEY = "clients.json";
+let builds = null;
+let buildsWritten = Promise.resolve();
+
+function pageBuilds() {
+  if (!builds) {
+    builds = (async () => {
+      try {
+        const response = await (await caches.open(SETTINGS_CACHE)).match(keyOf(CLIENTS_KEY));
+        return response ? await response.json() : {};
+      } catch (error) { return {}; }
+    })();
+  }
+  return builds;
+}
+
+function saveBuilds(map) {
+  buildsWritten = buildsWritten.then(async () => {
+    const cache = await caches.open(SETTINGS_CACHE);
+    await cache.put(keyOf(CLIENTS_KEY), new Response(JSON.stringify(map), { headers: { "Content-Type": "application/json" } }));
+  }).catch(() => {});
+  return buildsWritten;
+}
+
+async function recordBuild(clientId, cacheName, parentId) {
+  if (!clientId) return;
+  const map = await pageBuilds();
+  if (map[clientId] && map[clientId][0] === cacheName) return;
+  map[clientId] = [cacheName, parentId || null];
+  await saveBuilds(map);
+}
+
+/** The cache of the build that served this client (a page or a worker it started), or undefined. */
+async function buildOf(clientId) {
+  const entry = (await pageBuilds())[clientId];
+  return entry ? entry[0] : undefined;
+}
+
+/** Forgets closed pages and deletes the caches of older builds that no open page uses. Only the
+ *  newest worker does it (never one with a build waiting or installing after it). */
+async function dropUnusedBuilds() {
+  if (handedOverTo || self.registration.waiting || self.registration.installing) return;
+  const map = await pageBuilds();
+  const open = new Set((await self.clients.matchAll({ type: "all", includeUncontrolled: true })).map((c) => c.id));
+  for (const [id, [, parent]] of Object.entries(map)) {
+    if (!open.has(id) && !(parent && open.has(parent))) delete map[id];
+  }
+  const used = new Set(Object.values(map).map(([cacheName]) => cacheName));
+  for (const name of await caches.keys()) {
+    if (name.startsWith(PREFIX) && name !== CACHE && !used.has(name)) await caches.delete(name);
+  }
+  await saveBuilds(map);
+}
+
+let cleanupTimer = null;
+function scheduleCleanup() {  // after a page was closed or reloaded, at most every 2 s
+  if (cleanupTimer) return;
+  cleanupTimer = setTimeout(() => { cleanupTimer = null; dropUnusedBuilds().catch(() => {}); }, 2000);
+}
+
 const OFFLINE_PAGE = `<!doctype html><html lang="en"><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1"><title>Offline</title>
 <body style="font-family:sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;line-height:1.5">
@@ -346,10 +412,22 @@ const OFFLINE_PAGE = `<!doctype html><html lang="en"><meta charset="utf-8">
 and the whole course once you chose "Make available offline" (at the bottom of every page), open
 without a network.</p><p><a href="${SCOPE.pathname}">Go to the start page</a></p></body></html>`;
 
-async function respond(request) {
+async function respond(request, clientId, resultingClientId) {
   if (request.mode === "navigate") await handOverIfAlone();
   const path = fileOf(request.url);
   const cacheName = handedOverTo || CACHE;
+  scheduleCleanup();
+  if (request.mode === "navigate") {
+    recordBuild(resultingClientId, cacheName);  // the new page is served by this build
+  } else {
+    // A page opened with an older build (another tab was updated): it keeps its own build.
+    const own = await buildOf(clientId);
+    if (resultingClientId) recordBuild(resultingClientId, own || cacheName, clientId);  // a worker the page starts
+    if (own && own !== cacheName && path && await caches.has(own)) {
+      const hit = await (await caches.open(own)).match(keyOf(path));
+      if (hit) return isolate(hit);
+    }
+  }
   if (path) {
     const hit = await (await caches.open(cacheName)).match(keyOf(path));
     if (hit) return isolate(hit);

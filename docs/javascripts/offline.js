@@ -204,7 +204,7 @@
     if (state.notice && document.body.contains(state.notice)) return;
     const notice = el("div", { class: "tc-update md-typeset", role: "status", "aria-live": "polite" });
     const text = el("span", { class: "tc-update__text" }, activatedElsewhere
-      ? "This course was updated in another tab."
+      ? "This course was updated in another tab. This tab keeps the version it opened with until you reload it."
       : "A new version of this course is ready.");
     const reload = el("button", { type: "button", class: "md-button md-button--primary tc-update__reload" },
       "Reload for the new version");

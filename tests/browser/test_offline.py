@@ -277,6 +277,49 @@ def test_the_update_notice_reloads_into_the_new_version(built_site, serve, new_p
     assert recorded.foreign_requests() == []
 
 
+def test_another_tab_keeps_its_build_until_it_reloads(built_site, serve, new_page, tmp_path, hook):
+    """Tab A takes the new version; tab B, still showing the old page, is never served the new
+    build's files (its runtime.json stays the old one, also from its Python worker) until B reloads;
+    then the old build's cache goes."""
+    first, second_folder = sw_config(built_site), second_build(hook("offline"), built_site, tmp_path / "second", "Updated:")
+    second = sw_config(second_folder)
+    server = serve({"/": built_site})
+    recorded, tab_a = _visit_and_save(server, new_page, "convolution/")
+    tab_b = recorded.context.new_page()
+    tab_b.set_default_timeout(120_000)
+    tab_b.goto(server.url + "pooling/")
+    wait_controlled(tab_b)
+    tab_b.evaluate("tinycnnSite.ready()")
+    old_version = tab_b.evaluate("fetch('../assets/tinycnn/runtime.json').then((r) => r.json())")["tinycnn"]
+    assert not old_version.endswith("+second")
+    server.mount("/", second_folder)
+    tab_a.evaluate("tinycnnOffline.registration().update()")
+    tab_a.locator(".tc-update").wait_for()
+    with tab_a.expect_navigation():
+        tab_a.locator(".tc-update").get_by_role("button", name="Reload for the new version").click()
+    assert tab_a.locator("article h1").inner_text().startswith("Updated:")
+    # B: told, and still on its own build, for the page and for its Python worker
+    notice = tab_b.locator(".tc-update")
+    notice.wait_for()
+    assert "keeps the version it opened with" in notice.inner_text()
+    for _ in range(3):
+        assert tab_b.evaluate("fetch('../assets/tinycnn/runtime.json').then((r) => r.json())")["tinycnn"] == old_version
+        tab_b.wait_for_timeout(1000)
+    # the page's Python worker asks too (a synchronous request, from the worker's own client)
+    code = ("import json\nfrom pyodide import open_url\n"
+            "print(json.load(open_url(%r))['tinycnn'])" % (server.url + "assets/tinycnn/runtime.json"))
+    worker_sees = tab_b.evaluate("(code) => tinycnnSite.run(code)", code)
+    assert worker_sees["error"] is None and worker_sees["stdout"].strip() == old_version, worker_sees
+    assert sorted(cache_names(tab_a)) == sorted(["tinycnn-build-" + first["build"], "tinycnn-build-" + second["build"],
+                                                 "tinycnn-settings"])  # B still uses the old one
+    # B reloads: the new build, and the old cache is deleted
+    tab_b.reload()
+    assert tab_b.evaluate("fetch('../assets/tinycnn/runtime.json').then((r) => r.json())")["tinycnn"] == old_version + "+second"
+    poll(tab_a, "caches.keys().then((k) => k.length === 2)", what="the old build's cache to go")
+    assert sorted(cache_names(tab_a)) == sorted(["tinycnn-build-" + second["build"], "tinycnn-settings"])
+    assert recorded.foreign_requests() == []
+
+
 # ----------------------------------------------------------------------------------------------
 # Installable
 # ----------------------------------------------------------------------------------------------

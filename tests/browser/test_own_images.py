@@ -7,6 +7,7 @@ half-black, half-white image (one column of edges), the labels of the generated 
 from __future__ import annotations
 
 import io
+import json
 import os
 
 import numpy as np
@@ -83,6 +84,67 @@ def test_explorer_rejects_bad_files_with_a_message(new_page, site_url):
     if SHOTS:
         page.screenshot(path=os.path.join(SHOTS, "conv-own-bad-1280.png"), full_page=False)
     assert recorded.foreign_requests() == []       # no photo left the page
+    assert not [m for m in recorded.console if m.startswith('pageerror')]
+
+
+def test_the_photograph_cell_takes_the_readers_image_as_my_image(new_page, site_url):
+    """The control above the "edges in a real photograph" cell: the image becomes `my_image`
+    (grey, at most 250 px on its longer side, in [0, 1]) and the cell below runs on it."""
+    recorded = open_page(new_page, site_url, "convolution/", use="[data-own-image]")
+    page = recorded.page
+    control = "[data-own-image='my_image']"
+    half = Image.new("RGB", (400, 200), "white")
+    ImageDraw.Draw(half).rectangle([0, 0, 199, 199], fill="black")    # left half black
+    page.set_input_files(control + " input[type=file]", _file("wide.png", _encode(half)))
+    text = _status_after(page, control, "ok", timeout=300_000)
+    assert "my_image, 125×250 grey pixels" in text
+    out = page.evaluate("tinycnnSite.run('print(my_image.shape, my_image[:, :120].max(), my_image[:, 130:].min())')")
+    assert out["error"] is None and out["stdout"].split() == ["(125,", "250)", "0.0", "1.0"]
+    # the cell below the control uses it: its vertical-edge map is one column of edges (NumPy's oracle)
+    cell = page.locator(control + " ~ .tc-cell[data-runnable]").first
+    cell.get_by_role("button", name="Run", exact=True).click()
+    page.wait_for_function("(el) => el.querySelector('.tc-output').dataset.origin === 'page' && "
+                           "!el.classList.contains('tc-running') && !el.classList.contains('tc-queued')",
+                           arg=cell.element_handle(), timeout=120_000)
+    out = page.evaluate("tinycnnSite.run('print(vertical.shape, sorted(set(np.nonzero(np.abs(vertical) > 0.5)[1].tolist())))')")
+    ideal = np.hstack([np.zeros((125, 125)), np.ones((125, 125))])  # the picture, scaled without blur
+    kernel = np.array([[1, 0, -1]] * 3, dtype=float)
+    expected = np.array([[(ideal[r:r + 3, c:c + 3] * kernel).sum() for c in range(248)] for r in range(123)])
+    columns = sorted(set(np.nonzero(np.abs(expected) > 0.5)[1].tolist()))      # [123, 124]
+    assert out["error"] is None, out
+    shape, found = out["stdout"].strip().split(") ")
+    assert shape + ")" == "(123, 248)"
+    found = json.loads(found)
+    # the browser's scaling may soften the edge by a pixel: the same edge, no other
+    assert set(columns) <= set(found) <= set(range(columns[0] - 2, columns[-1] + 3)), (found, columns)
+    assert recorded.foreign_requests() == []
+    assert not [m for m in recorded.console if m.startswith('pageerror')]
+
+
+def test_draw_a_digit_takes_an_image_of_a_digit(new_page, site_url):
+    """A photo-like image of a digit (dark ink on light paper, not square): a thick bar is a 1, a
+    ring is a 0 (the labels are the oracle, as for drawing); flat or foreign files are refused."""
+    demo = "#draw-digit-demo"
+    recorded = open_page(new_page, site_url, "training/", use=demo)
+    page = recorded.page
+    picker = demo + " input[type=file][accept='image/*']"
+    page.wait_for_selector(picker, state="attached")
+    one = Image.new("RGB", (300, 240), (235, 232, 225))
+    ImageDraw.Draw(one).rectangle([140, 30, 165, 210], fill=(20, 20, 30))
+    zero = Image.new("RGB", (240, 300), (235, 232, 225))
+    ImageDraw.Draw(zero).ellipse([50, 40, 190, 260], outline=(20, 20, 30), width=24)
+    for label, image in (("1", one), ("0", zero)):
+        page.set_input_files(picker, _file("digit-%s.jpg" % label, _encode(image, "JPEG"), "image/jpeg"))
+        page.wait_for_function("([sel, name]) => (document.querySelector(sel + ' .tcd-status').textContent || '')"
+                               ".includes(name) && document.querySelector(sel).dataset.prediction !== undefined",
+                               arg=[demo, "digit-%s.jpg" % label], timeout=300_000)
+        wait_status(page, demo)
+        assert page.get_attribute(demo, "data-prediction") == label
+    page.set_input_files(picker, _file("blank.png", _encode(Image.new("L", (64, 64), 200))))
+    assert "almost one flat colour" in _status_after(page, demo, "error")
+    page.set_input_files(picker, _file("notes.txt", b"seven", "text/plain"))
+    assert "is not an image" in _status_after(page, demo, "error")
+    assert recorded.foreign_requests() == []
     assert not [m for m in recorded.console if m.startswith('pageerror')]
 
 
