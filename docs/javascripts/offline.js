@@ -200,12 +200,17 @@
   // ------------------------------------------------------------------------------------------
   // The update notice
   // ------------------------------------------------------------------------------------------
+  const UPDATED_ELSEWHERE = "This course was updated in another tab. This tab keeps the version it opened with until you reload it.";
+
   function showNotice(activatedElsewhere) {
-    if (state.notice && document.body.contains(state.notice)) return;
+    if (state.notice && document.body.contains(state.notice)) {
+      // "ready" became "taken over in another tab": say so in the notice already shown
+      if (activatedElsewhere) state.notice.querySelector(".tc-update__text").textContent = UPDATED_ELSEWHERE;
+      return;
+    }
     const notice = el("div", { class: "tc-update md-typeset", role: "status", "aria-live": "polite" });
     const text = el("span", { class: "tc-update__text" }, activatedElsewhere
-      ? "This course was updated in another tab. This tab keeps the version it opened with until you reload it."
-      : "A new version of this course is ready.");
+      ? UPDATED_ELSEWHERE : "A new version of this course is ready.");
     const reload = el("button", { type: "button", class: "md-button md-button--primary tc-update__reload" },
       "Reload for the new version");
     const close = el("button", { type: "button", class: "tc-update__close", "aria-label": "Dismiss", title: "Dismiss" }, "×");

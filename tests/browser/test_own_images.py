@@ -100,12 +100,12 @@ def test_the_photograph_cell_takes_the_readers_image_as_my_image(new_page, site_
     assert "my_image, 125×250 grey pixels" in text
     out = page.evaluate("tinycnnSite.run('print(my_image.shape, my_image[:, :120].max(), my_image[:, 130:].min())')")
     assert out["error"] is None and out["stdout"].split() == ["(125,", "250)", "0.0", "1.0"]
-    # the cell below the control uses it: its vertical-edge map is one column of edges (NumPy's oracle)
-    cell = page.locator(control + " ~ .tc-cell[data-runnable]").first
-    cell.get_by_role("button", name="Run", exact=True).click()
-    page.wait_for_function("(el) => el.querySelector('.tc-output').dataset.origin === 'page' && "
-                           "!el.classList.contains('tc-running') && !el.classList.contains('tc-queued')",
-                           arg=cell.element_handle(), timeout=120_000)
+    # the cell below the control uses it (run with the cells above it, as "Run all" would)
+    index = page.evaluate("""(sel) => { const control = document.querySelector(sel);
+        return [...document.querySelectorAll('.tc-cell[data-runnable]')].findIndex((cell) =>
+            control.compareDocumentPosition(cell) & Node.DOCUMENT_POSITION_FOLLOWING); }""", control)
+    outputs = page.evaluate("(i) => tinycnnSite.runAll({through: i})", index)
+    assert len(outputs) == index + 1 and all(output["error"] is None for output in outputs), outputs[-1]
     out = page.evaluate("tinycnnSite.run('print(vertical.shape, sorted(set(np.nonzero(np.abs(vertical) > 0.5)[1].tolist())))')")
     ideal = np.hstack([np.zeros((125, 125)), np.ones((125, 125))])  # the picture, scaled without blur
     kernel = np.array([[1, 0, -1]] * 3, dtype=float)
