@@ -187,6 +187,7 @@ def raises_from_tinycnn(error_types, call, *words):
         assert word.lower() in message, f"{word!r} not in message: {info.value}"
     return info.value
 
+
 #: What tinycnn raises for bad input.
 BAD = (ValueError, TypeError)
 

@@ -266,6 +266,7 @@ if (CONFIG.enabled) {
     event.waitUntil((async () => {
       await dropUnusedBuilds();  // pages of the old build still open keep its cache
       await self.clients.claim();
+      scheduleCleanup();  // the page whose reload handed over is usually gone a moment later
       await broadcast({ type: "activated" });
     })());
   });
@@ -400,7 +401,7 @@ async function dropUnusedBuilds() {
 }
 
 let cleanupTimer = null;
-function scheduleCleanup() {  // after a page was closed or reloaded, at most every 2 s
+function scheduleCleanup() {  // 2 s after a navigation or an activation, at most one at a time
   if (cleanupTimer) return;
   cleanupTimer = setTimeout(() => { cleanupTimer = null; dropUnusedBuilds().catch(() => {}); }, 2000);
 }
@@ -416,9 +417,9 @@ async function respond(request, clientId, resultingClientId) {
   if (request.mode === "navigate") await handOverIfAlone();
   const path = fileOf(request.url);
   const cacheName = handedOverTo || CACHE;
-  scheduleCleanup();
   if (request.mode === "navigate") {
     recordBuild(resultingClientId, cacheName);  // the new page is served by this build
+    scheduleCleanup();  // the page it replaces (a reload) may have been the last of an old build
   } else {
     // A page opened with an older build (another tab was updated): it keeps its own build.
     const own = await buildOf(clientId);
