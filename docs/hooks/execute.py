@@ -270,13 +270,31 @@ def output_html(output: Dict[str, Any], figure_tag: Any = None) -> str:
     return '<div class="tc-output" aria-live="polite">%s</div>' % "".join(parts)
 
 
+#: A cell's toolbar, written by the build so that nothing moves when the page's script takes it
+#: over (docs/javascripts/runtime.js, setupCell): until then its buttons are disabled.
+CELL_TOOLBAR = (
+    '<div class="tc-toolbar" role="toolbar" aria-label="Cell %d">'
+    '<button type="button" class="tc-button tc-run" disabled '
+    'title="Run this cell (Shift+Enter or Ctrl+Enter in the editor)">Run</button>'
+    '<button type="button" class="tc-button tc-stop" disabled title="Stop the running code">Stop</button>'
+    '<button type="button" class="tc-button tc-reset" disabled title="Put back the original code">Reset</button>'
+    '<button type="button" class="tc-button tc-copy" disabled title="Copy the code">Copy</button>'
+    '<span class="tc-origin">Output computed when the site was built</span></div>'
+)
+
+#: The page bar's place, before a page's first cell; runtime.js fills it. Its CSS keeps the
+#: height of its contents (docs/stylesheets/runtime.css), so the page does not jump then.
+PAGE_BAR = '<div class="tc-pagebar" role="region" aria-label="Python in this page"></div>'
+
+
 def cell_html(cell: Cell, highlighted: str, figure_tag: Any = None) -> str:
     tag = None if figure_tag is None else (
         lambda image, number: figure_tag(image, "%d-%d" % (cell.number, number)))
     return (
         '<div class="tc-cell" data-runnable data-cell="%d">'
-        '<script type="application/json" class="tc-source">%s</script>%s%s</div>'
-        % (cell.number, _json_for_script(cell.source), highlighted, output_html(cell.output, tag))
+        '<script type="application/json" class="tc-source">%s</script>%s%s%s</div>'
+        % (cell.number, _json_for_script(cell.source), highlighted, CELL_TOOLBAR % cell.number,
+           output_html(cell.output, tag))
     )
 
 
@@ -300,7 +318,7 @@ def wrap_cells(page_html: str, cells: List[Cell], page_path: str, figure_tag: An
         classes = match.group("classes").replace(_MARKER + str(number), "language-python").split()
         highlighted = '<div class="%s"%s>%s</div>' % (" ".join(classes), match.group("rest"),
                                                       match.group("body"))
-        return cell_html(by_number[number], highlighted, figure_tag)
+        return (PAGE_BAR if len(seen) == 1 else "") + cell_html(by_number[number], highlighted, figure_tag)
 
     page_html = _HIGHLIGHT_DIV.sub(replace, page_html)
     if sorted(seen) != sorted(by_number):

@@ -409,8 +409,13 @@
     for (const cell of cells) cell.stop.disabled = !cell.running;
   }
 
+  /** Fills the page bar the build placed before the first cell (docs/hooks/execute.py). */
   function buildPageBar(firstCell) {
-    const root = el("div", { class: "tc-pagebar", role: "region", "aria-label": "Python in this page" });
+    let root = document.querySelector(".tc-pagebar:empty");
+    if (!root) {
+      root = el("div", { class: "tc-pagebar", role: "region", "aria-label": "Python in this page" });
+      firstCell.parentNode.insertBefore(root, firstCell);
+    }
     const runAllButton = el("button", { type: "button", class: "md-button tc-runall" }, "Run all");
     const stopButton = el("button", { type: "button", class: "md-button tc-stopall" }, "Stop");
     const status = el("span", { class: "tc-status", role: "status", "aria-live": "polite" });
@@ -419,7 +424,6 @@
     runAllButton.addEventListener("click", () => { loadPython(); runAll().catch(() => {}); });
     stopButton.addEventListener("click", () => kernel.stop());
     root.append(runAllButton, stopButton, status, progress, version);
-    firstCell.parentNode.insertBefore(root, firstCell);
     return { root, status, progress, version, runAll: runAllButton, stop: stopButton };
   }
 
@@ -436,15 +440,16 @@
     const source = readSource(root);
     const number = root.getAttribute("data-cell") || String(index + 1);
     const cell = { root, source, number, editor: null, textarea: null, running: false };
-    const toolbar = el("div", { class: "tc-toolbar", role: "toolbar", "aria-label": `Cell ${number}` });
-    const button = (label, cls, title) => el("button", { type: "button", class: "tc-button " + cls, title }, label);
-    cell.run = button("Run", "tc-run", "Run this cell (Shift+Enter or Ctrl+Enter in the editor)");
-    cell.stop = button("Stop", "tc-stop", "Stop the running code");
-    cell.reset = button("Reset", "tc-reset", "Put back the original code");
-    cell.copy = button("Copy", "tc-copy", "Copy the code");
+    // The toolbar is in the page already (docs/hooks/execute.py, CELL_TOOLBAR), its buttons
+    // disabled until now: taking it over moves nothing on the page.
+    const toolbar = root.querySelector(".tc-toolbar");
+    cell.run = toolbar.querySelector(".tc-run");
+    cell.stop = toolbar.querySelector(".tc-stop");
+    cell.reset = toolbar.querySelector(".tc-reset");
+    cell.copy = toolbar.querySelector(".tc-copy");
+    cell.origin = toolbar.querySelector(".tc-origin");
+    cell.run.disabled = cell.reset.disabled = cell.copy.disabled = false;
     cell.stop.disabled = true;
-    cell.origin = el("span", { class: "tc-origin" }, "Output computed when the site was built");
-    toolbar.append(cell.run, cell.stop, cell.reset, cell.copy, cell.origin);
     cell.run.addEventListener("click", () => { loadPython(); runCell(cell).catch(() => {}); });
     cell.stop.addEventListener("click", () => kernel.stop());
     cell.reset.addEventListener("click", () => setCode(cell, cell.source));
@@ -457,7 +462,6 @@
     output.setAttribute("aria-live", "polite");
     output.dataset.origin = "build";
     cell.output = output;
-    root.insertBefore(toolbar, output);
     cell.toolbar = toolbar;
     return cell;
   }

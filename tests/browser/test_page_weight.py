@@ -102,3 +102,43 @@ def test_only_the_figures_of_the_current_scheme_are_downloaded(browser, gzip_sit
     fetched = {url[len(gzip_site_url):] for url, _ in sizes}
     assert files[shown] <= fetched, files[shown] - fetched      # scrolled past: all were shown
     assert not files[hidden] & fetched, files[hidden] & fetched
+
+
+#: Layout-shift entries (the browser's own measure, as Lighthouse's "cumulative layout shift"),
+#: each with the elements that moved.
+LAYOUT_SHIFTS = """
+window.__shifts = [];
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    if (entry.hadRecentInput) continue;
+    window.__shifts.push({ value: entry.value, moved: (entry.sources || []).map((source) => {
+      const node = source.node;
+      return node && node.nodeType === 1 ? node.tagName + "." + node.className : String(node && node.nodeName);
+    }) });
+  }
+}).observe({ type: "layout-shift", buffered: true });
+"""
+
+
+@pytest.mark.parametrize("width", [360, 390, 412, 600, 768, 1280])
+def test_nothing_moves_while_a_first_view_loads(browser, gzip_site_url, width):
+    """The scripts that take over the page (the cells' toolbars, the page bar, the theme's widgets)
+    move none of what a reader is already looking at: the page bar keeps its height when filled
+    (docs/stylesheets/runtime.css) and the toolbars are in the built page."""
+    moved = {}
+    for slug in ["", "convolution", "training", "recap", "keras-program"]:
+        context = browser.new_context(viewport={"width": width, "height": 900 if width > 500 else 844})
+        context.add_init_script(LAYOUT_SHIFTS)
+        page = context.new_page()
+        page.set_default_timeout(90_000)
+        try:
+            page.goto(gzip_site_url + slug, wait_until="load")
+            page.wait_for_function("document.querySelector('.tc-pagebar .tc-runall') !== null")
+            page.wait_for_timeout(1500)  # the scripts' later work (intent controls, saved work)
+            shifts = page.evaluate("window.__shifts")
+        finally:
+            context.close()
+        total = sum(shift["value"] for shift in shifts)
+        if total > 0.01:  # Lighthouse rates a cumulative shift below 0.1 good; this page moves none
+            moved["/" + slug] = "%.3f: %s" % (total, shifts)
+    assert not moved, "\n".join("%s %s" % item for item in moved.items())
