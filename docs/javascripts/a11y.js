@@ -4,13 +4,14 @@
  *   many identical landmarks (axe: landmark-unique). Each gets a name. (The table of contents'
  *   landmarks get unique names in the template: overrides/partials/toc-item.html.)
  * - Scrolling boxes without anything focusable inside (cell outputs, the notebook's code and
- *   outputs, an editor wider than the screen) cannot be scrolled by keyboard
+ *   outputs, formulas) cannot be scrolled by keyboard
  *   (axe: scrollable-region-focusable): each becomes focusable (tabindex=0) while it overflows.
+ *   (The editors wrap long lines instead: runtime.js, createEditor.)
  * Runs on every page (instant navigation included) and on content added later (editors, outputs).
  */
 (function () {
   "use strict";
-  const SCROLLERS = ".tc-output pre, .CodeMirror-scroll, .jp-OutputArea-output pre, .highlight-ipynb, " +
+  const SCROLLERS = ".tc-output pre, .jp-OutputArea-output pre, .highlight-ipynb, " +
     ".md-typeset__scrollwrap, .tc-math-display";
   let codeNavs = 0;
 
