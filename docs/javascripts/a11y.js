@@ -1,43 +1,24 @@
 /* tinycnn accessibility fixes for what the theme and the third-party widgets leave out (axe-core).
  *
  * - Material's copy/select buttons sit in one unnamed <nav class="md-code__nav"> per code block:
- *   many identical landmarks (axe: landmark-unique). Each gets a name.
+ *   many identical landmarks (axe: landmark-unique). Each gets a name. (The table of contents'
+ *   landmarks get unique names in the template: overrides/partials/toc-item.html.)
  * - Scrolling boxes without anything focusable inside (cell outputs, the notebook's code and
- *   outputs, an editor wider than the screen) cannot be scrolled by keyboard
+ *   outputs, formulas) cannot be scrolled by keyboard
  *   (axe: scrollable-region-focusable): each becomes focusable (tabindex=0) while it overflows.
+ *   (The editors wrap long lines instead: runtime.js, createEditor.)
  * Runs on every page (instant navigation included) and on content added later (editors, outputs).
  */
 (function () {
   "use strict";
-  const SCROLLERS = ".tc-output pre, .CodeMirror-scroll, .jp-OutputArea-output pre, .highlight-ipynb, " +
+  const SCROLLERS = ".tc-output pre, .jp-OutputArea-output pre, .highlight-ipynb, " +
     ".md-typeset__scrollwrap, .tc-math-display";
   let codeNavs = 0;
-
-  function navName(nav) {
-    if (nav.hasAttribute("aria-label")) return nav.getAttribute("aria-label").trim();
-    const label = nav.hasAttribute("aria-labelledby") && document.getElementById(nav.getAttribute("aria-labelledby"));
-    return label ? label.textContent.trim() : "";
-  }
 
   function fix() {
     document.querySelectorAll("nav.md-code__nav:not([aria-label])").forEach((nav) => {
       codeNavs += 1;
       nav.setAttribute("aria-label", `Code block ${codeNavs} actions`);
-    });
-    // Two navigation landmarks with one name (a page heading "Practice" in the table of contents
-    // and the "Practice" section of the site's navigation; two API entries of one class name):
-    // the later ones get a distinguishing name (axe: landmark-unique).
-    const seen = new Map();
-    document.querySelectorAll("nav").forEach((nav) => {
-      const name = navName(nav);
-      if (!name) return;
-      const count = (seen.get(name) || 0) + 1;
-      seen.set(name, count);
-      if (count === 1) return;
-      const where = nav.closest(".md-nav--secondary") ? "table of contents" : "navigation";
-      const unique = `${name} (${where}${count > 2 ? " " + count : ""})`;
-      nav.setAttribute("aria-label", unique);
-      seen.set(unique, (seen.get(unique) || 0) + 1);
     });
     document.querySelectorAll(SCROLLERS).forEach((box) => {
       const overflows = box.scrollWidth > box.clientWidth + 1 || box.scrollHeight > box.clientHeight + 1;

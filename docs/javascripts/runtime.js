@@ -518,6 +518,11 @@
         indentUnit: 4,
         matchBrackets: true,
         viewportMargin: Infinity,
+        // Long lines wrap (lines without a number continue the one above): the editor never scrolls
+        // sideways, e.g. on a phone. A scrolling editor is a scroll region that the keyboard cannot
+        // reach (CodeMirror's input sits outside its scroller, which has tabindex=-1; axe:
+        // scrollable-region-focusable), and the ends of long lines would be out of sight.
+        lineWrapping: true,
         extraKeys: {
           "Shift-Enter": run,
           "Ctrl-Enter": run,

@@ -205,6 +205,30 @@
     return node;
   }
 
+  /** Makes `grid` an ARIA grid of `cells` (rows × cols .tcd-cell elements): role=grid > role=row >
+   *  role=gridcell. A row is display: contents (demos.css .tcd-row), so the cells stay the items of
+   *  the grid's CSS columns. The grid keeps the focus (one tab stop, arrow keys: mapNavigation);
+   *  the current cell is its aria-activedescendant (activeCell). Returns the grid. */
+  function gridOf(grid, cells) {
+    grid.setAttribute("role", "grid");
+    for (const row of cells) {
+      const line = el("div", { class: "tcd-row", role: "row" });
+      for (const cell of row) {
+        cell.setAttribute("role", "gridcell");
+        if (!cell.id) cell.id = id("cell");
+        line.appendChild(cell);
+      }
+      grid.appendChild(line);
+    }
+    return grid;
+  }
+
+  /** The grid's current cell, the one assistive technology reads (aria-activedescendant). */
+  function activeCell(grid, cell) {
+    if (cell) grid.setAttribute("aria-activedescendant", cell.id);
+    else grid.removeAttribute("aria-activedescendant");
+  }
+
   /** Theme colours for chart lines and text, read from Material's CSS variables. */
   function theme(node) {
     const style = getComputedStyle(node || document.body);
@@ -398,7 +422,7 @@
 
   window.tinycnnDemos = {
     SITE_ROOT, el, id, select, radios, button, inputOutputPanels, fmt, term, diverging, grey, sequential, css, ink, range,
-    scaleFor, paint, windowBox, mapNavigation, theme, py, python, pendingText, assetURL, fetchJSON, fetchBase64, bytesToBase64, base64ToBytes,
+    scaleFor, paint, windowBox, mapNavigation, gridOf, activeCell, theme, py, python, pendingText, assetURL, fetchJSON, fetchBase64, bytesToBase64, base64ToBytes,
     status, register,
     get lastError() { return lastError; },
   };

@@ -199,18 +199,14 @@
         const grid = el("div", { class: "tcd-grid" + (cols > 8 ? " tcd-grid-small" : "") + (plain ? " tcd-plain" : ""),
           style: `grid-template-columns: repeat(${cols}, 1fr)`, role: "img",
           "aria-label": `Input ${rows}×${cols}` + (state.padding === "same" ? " with zero padding" : "") });
-        if (state.input === "draw") {
-          grid.setAttribute("role", "grid");
-          grid.setAttribute("tabindex", "0");
-          grid.setAttribute("aria-label", "Drawing grid: arrow keys move, Space paints or erases the cell");
-        }
-        matrix.forEach((row, r) => row.forEach((v, c) => {
+        const drawing = state.input === "draw";
+        const cells = matrix.map((row, r) => row.map((v, c) => {
           const rgb = v == null ? null : colour(v);
           const cell = el("div", { class: "tcd-cell" + (v == null ? " tcd-pad" : "") +
             (inWindow(r, c) ? " tcd-in-window" : "") });
           if (rgb && !plain) { cell.style.background = D.css(rgb); cell.style.color = D.ink(rgb); }
           if (cols <= 8) cell.textContent = v == null ? "0" : fmt(v, 2);
-          if (state.input === "draw" && v != null) {
+          if (drawing && v != null) {
             const pads = padsNow();
             const rr = r - pads[0][0]; const cc = c - pads[1][0];
             cell.dataset.r = rr; cell.dataset.c = cc;
@@ -218,9 +214,19 @@
               cell.classList.add("tcd-cursor");
             }
           }
-          grid.appendChild(cell);
+          if (drawing && cols > 8) cell.setAttribute("aria-label", drawnLabel(v));
+          return cell;
         }));
-        if (state.input === "draw") wireDrawing(grid);
+        if (drawing) {
+          // the drawing is a grid widget: one tab stop, the cursor cell is the active one
+          grid.setAttribute("tabindex", "0");
+          grid.setAttribute("aria-label", "Drawing grid: arrow keys move, Space paints or erases the cell");
+          D.gridOf(grid, cells);
+          D.activeCell(grid, cursorCell(grid));
+          wireDrawing(grid);
+        } else {
+          cells.flat().forEach((cell) => grid.appendChild(cell));
+        }
         inputPanel.appendChild(grid);
       } else {
         const values = matrix.map((row) => row.map((v) => (v == null ? 0 : v)));
@@ -247,17 +253,20 @@
       if (outCols <= 20) {
         const colour = D.scaleFor(out, "diverging");
         const grid = el("div", { class: "tcd-grid" + (outCols > 8 ? " tcd-grid-small" : ""), tabindex: "0",
-          style: `grid-template-columns: repeat(${outCols}, 1fr)`, role: "grid",
+          style: `grid-template-columns: repeat(${outCols}, 1fr)`,
           "aria-label": "Feature map: arrow keys move the window" });
-        out.forEach((row, i) => row.forEach((v, j) => {
+        const cells = out.map((row, i) => row.map((v, j) => {
           const rgb = colour(v);
           const cell = el("div", { class: "tcd-cell" + (i === win.i && j === win.j ? " tcd-current" : ""),
             "data-i": i, "data-j": j });
           cell.style.background = D.css(rgb);
           cell.style.color = D.ink(rgb);
           if (outCols <= 8) cell.textContent = fmt(v, 2);
-          grid.appendChild(cell);
+          else cell.setAttribute("aria-label", fmt(v, 2));
+          return cell;
         }));
+        D.gridOf(grid, cells);
+        D.activeCell(grid, cells[win.i][win.j]);
         outputPanel.appendChild(D.mapNavigation(grid, outRows, outCols, () => state.position, goTo));
       } else {
         const canvas = D.paint(el("canvas", { class: "tcd-canvas", role: "img", tabindex: "0",
@@ -353,10 +362,19 @@
       });
     }
 
+    function cursorCell(grid) {
+      return grid.querySelector(`.tcd-cell[data-r="${state.cursor[0]}"][data-c="${state.cursor[1]}"]`);
+    }
+
+    function drawnLabel(v) {
+      return v == null ? "padding" : v > 0.5 ? "painted" : "blank";
+    }
+
     function markCursor(grid) {
       grid.querySelectorAll(".tcd-cursor").forEach((c) => c.classList.remove("tcd-cursor"));
-      const cell = grid.querySelector(`.tcd-cell[data-r="${state.cursor[0]}"][data-c="${state.cursor[1]}"]`);
+      const cell = cursorCell(grid);
       if (cell) cell.classList.add("tcd-cursor");
+      D.activeCell(grid, cell);
     }
 
     function setPixel(r, c, value) {
@@ -368,6 +386,7 @@
       if (cell) {
         const rgb = D.grey(value);
         cell.style.background = D.css(rgb);
+        if (cell.hasAttribute("aria-label")) cell.setAttribute("aria-label", drawnLabel(value));
       }
     }
 

@@ -98,13 +98,14 @@
       const out = state.result.output;
       const win = windowCells();
       if (cols <= 8) {
-        const grid = el("div", { class: "tcd-grid tcd-plain", tabindex: "0", role: "grid",
+        const grid = el("div", { class: "tcd-grid tcd-plain", tabindex: "0",
           style: `grid-template-columns: repeat(${cols}, 1fr); max-width: ${Math.max(4, cols) * 3.2}rem`,
           "aria-label": "Pooled map: arrow keys choose the window" });
-        out.forEach((row, i) => row.forEach((v, j) => {
-          grid.appendChild(el("div", { class: "tcd-cell" + (i === win.i && j === win.j ? " tcd-current tcd-in-window" : ""),
-            "data-i": i, "data-j": j }, fmt(v, 2)));
-        }));
+        const cells = out.map((row, i) => row.map((v, j) =>
+          el("div", { class: "tcd-cell" + (i === win.i && j === win.j ? " tcd-current tcd-in-window" : ""),
+            "data-i": i, "data-j": j }, fmt(v, 2))));
+        D.gridOf(grid, cells);
+        D.activeCell(grid, cells[win.i][win.j]);
         outputPanel.appendChild(D.mapNavigation(grid, rows, cols, () => state.position, goTo));
       } else {
         const canvas = D.paint(el("canvas", { class: "tcd-canvas", role: "img", tabindex: "0",
