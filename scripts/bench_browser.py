@@ -317,6 +317,9 @@ def main(argv=None) -> int:
     parser.add_argument("--batches", type=int, default=20, help="batches of 32 per timing (default 20)")
     parser.add_argument("--startup", type=int, default=3, help="cold and warm startups to time (default 3)")
     parser.add_argument("--startup-only", action="store_true", help="only time the startup")
+    parser.add_argument("--service-workers", choices=["allow", "block"], default="allow",
+                        help="the site's service worker in the startup and intent loads (default allow, as "
+                             "for a reader; block: every file from the HTTP cache, for comparison)")
     parser.add_argument("--intent", type=int, default=0,
                         help="cold and warm intent -> first result timings (default 0: none)")
     parser.add_argument("--intent-only", action="store_true", help="only time intent -> first result")
@@ -364,7 +367,8 @@ def main(argv=None) -> int:
                 for _ in range(max(1, args.intent)):
                     profile = tempfile.mkdtemp(prefix="tinycnn-bench-profile-")
                     ctx = watch(playwright.chromium.launch_persistent_context(
-                        profile, executable_path=executable, args=CHROMIUM_ARGS))
+                        profile, executable_path=executable, args=CHROMIUM_ARGS,
+                        service_workers=args.service_workers))
                     seen: List[str] = []
                     ctx.on("request", lambda request: seen.append(request.url))
                     page = ctx.new_page()
@@ -396,7 +400,8 @@ def main(argv=None) -> int:
                 for name, options in (("warm", {}), ("warm_no_bytecode_cache", {"bytecodeCache": False})):
                     profile = tempfile.mkdtemp(prefix="tinycnn-bench-profile-")
                     ctx = watch(playwright.chromium.launch_persistent_context(
-                        profile, executable_path=executable, args=CHROMIUM_ARGS))
+                        profile, executable_path=executable, args=CHROMIUM_ARGS,
+                        service_workers=args.service_workers))
                     if options:
                         ctx.add_init_script("window.tinycnnSiteOptions = %s;" % json.dumps(options))
                     page = ctx.new_page()
