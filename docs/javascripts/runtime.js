@@ -409,13 +409,10 @@
     for (const cell of cells) cell.stop.disabled = !cell.running;
   }
 
-  /** Fills the page bar the build placed before the first cell (docs/hooks/execute.py). */
-  function buildPageBar(firstCell) {
-    let root = document.querySelector(".tc-pagebar:empty");
-    if (!root) {
-      root = el("div", { class: "tc-pagebar", role: "region", "aria-label": "Python in this page" });
-      firstCell.parentNode.insertBefore(root, firstCell);
-    }
+  /** Fills the page bar the build placed before the page's first cell (docs/hooks/execute.py,
+   *  PAGE_BAR), as it does each cell's toolbar. */
+  function buildPageBar() {
+    const root = document.querySelector(".tc-pagebar:empty");
     const runAllButton = el("button", { type: "button", class: "md-button tc-runall" }, "Run all");
     const stopButton = el("button", { type: "button", class: "md-button tc-stopall" }, "Stop");
     const status = el("span", { class: "tc-status", role: "status", "aria-live": "polite" });
@@ -714,7 +711,7 @@
     }
     roots.forEach((root) => root.classList.add("tc-setup"));
     cells = roots.map(setupCell);
-    pageBar = buildPageBar(roots[0]);
+    pageBar = buildPageBar();
     renderStatus();
     manifest().then((m) => { manifestCache = m; renderStatus(); }).catch(() => {});
     if (editorsWanted) showEditors();  // the reader showed intent earlier in this visit

@@ -47,10 +47,16 @@ def palette_script(scheme: str) -> str:
     return "localStorage.setItem('/.__palette', %s);" % json.dumps(value)
 
 
+def fresh_context(browser, width: int, init_script: str):
+    """A new browser context (empty cache) at this width, a phone's height below 500 px."""
+    context = browser.new_context(viewport={"width": width, "height": 900 if width > 500 else 844})
+    context.add_init_script(init_script)
+    return context
+
+
 def first_view(browser, url: str, width: int, scheme: str = "default", scroll: bool = False):
     """[(url, bytes)] of every finished request of one fresh visit (new context: empty cache)."""
-    context = browser.new_context(viewport={"width": width, "height": 900 if width > 500 else 844})
-    context.add_init_script(palette_script(scheme))
+    context = fresh_context(browser, width, palette_script(scheme))
     page = context.new_page()
     page.set_default_timeout(90_000)  # a busy 2-core machine: /api/ took > 30 s to load once
     finished = []
@@ -127,8 +133,7 @@ def test_nothing_moves_while_a_first_view_loads(browser, gzip_site_url, width):
     (docs/stylesheets/runtime.css) and the toolbars are in the built page."""
     moved = {}
     for slug in ["", "convolution", "training", "recap", "keras-program"]:
-        context = browser.new_context(viewport={"width": width, "height": 900 if width > 500 else 844})
-        context.add_init_script(LAYOUT_SHIFTS)
+        context = fresh_context(browser, width, LAYOUT_SHIFTS)
         page = context.new_page()
         page.set_default_timeout(90_000)
         try:
